@@ -1,0 +1,168 @@
+"""The application factory: everything is assembled here, nothing at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import logging
+from typing import Any, AsyncIterator, Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from . import i18n
+from .content import Content, load_content
+from .db import Database
+from .security import (
+    BodySizeLimitMiddleware,
+    CSRFCookieMiddleware,
+    RateLimiter,
+    SecurityHeadersMiddleware,
+)
+from .settings import Settings
+from .templating import Renderer
+
+log = logging.getLogger("campaign")
+
+# Background jobs started by the lifespan when settings.background is on:
+# "module:function", each an ``async def job(app) -> None`` that loops until
+# cancelled. A module that is not there yet is skipped.
+BACKGROUND_JOBS: list[str] = [
+    "campaign.mail.worker:run_in_app",
+    "campaign.retention:run_daily",
+]
+
+
+class LocaleMiddleware:
+    """Takes ``/nl`` or ``/en`` off the path and makes it the request's language."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        lang, path = i18n.split_language(scope["path"])
+        if lang != i18n.DEFAULT_LANGUAGE:
+            scope = dict(scope)
+            scope["path"] = path
+            scope["raw_path"] = path.encode()
+        scope.setdefault("state", {})["lang"] = lang
+        scope["campaign_path"] = path
+        token = i18n.current_language.set(lang)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            i18n.current_language.reset(token)
+
+
+def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
+    """Build the app; raises ContentError (naming file and field) for broken content."""
+    from .routes import build_routes
+
+    settings = settings or Settings.from_env()
+    content = content or load_content(settings.content_dir)
+    i18n.load_catalogs()
+    renderer = Renderer(settings)
+    db = Database(settings.database)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        tasks: list[asyncio.Task[None]] = []
+        if settings.background:
+            for job in _background_jobs():
+                tasks.append(asyncio.create_task(job(app), name=job.__qualname__))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await db.close()
+
+    app = Starlette(
+        routes=build_routes(),
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, https=settings.https),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(LocaleMiddleware),
+            Middleware(CSRFCookieMiddleware, https=settings.https),
+        ],
+        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.content = content
+    app.state.db = db
+    app.state.render = renderer
+    app.state.lead_limiter = RateLimiter(settings.rate_limit_per_hour, 3600)
+    return app
+
+
+def _background_jobs() -> list[Callable[[Starlette], Awaitable[None]]]:
+    jobs = []
+    for spec in BACKGROUND_JOBS:
+        module_name, _, func = spec.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        jobs.append(getattr(module, func))
+    return jobs
+
+
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return render_error(request, exc.status_code, exc.detail, exc.headers)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    return render_error(request, 500)
+
+
+def render_error(request: Request, status: int, detail: str | None = None,
+                 headers: Any = None) -> Response:
+    """Error page in the page's language, styled like the site."""
+    from .i18n import gettext as _
+
+    titles = {
+        400: _("Diese Anfrage konnte nicht verarbeitet werden"),
+        403: _("Kein Zugriff"),
+        404: _("Diese Seite gibt es nicht"),
+        405: _("Diese Aktion ist hier nicht möglich"),
+        410: _("Dieser Link ist nicht mehr gültig"),
+        413: _("Die Anfrage ist zu groß"),
+        429: _("Zu viele Anfragen"),
+        500: _("Da ist etwas schiefgelaufen"),
+    }
+    title = titles.get(status, titles[400] if status < 500 else titles[500])
+    # Starlette fills detail with the English reason phrase by default; show
+    # our own text then, and only pass through texts we wrote.
+    from http import HTTPStatus
+
+    try:
+        default_phrase = HTTPStatus(status).phrase
+    except ValueError:
+        default_phrase = ""
+    message = detail if detail and detail != default_phrase else None
+    try:
+        render = request.app.state.render
+        return render(request, "errors/error.html",
+                      {"status": status, "title": title, "message": message},
+                      status_code=status, headers=headers)
+    except Exception:  # the error page itself must never fail
+        log.exception("error page failed")
+        return PlainTextResponse(title, status_code=status)

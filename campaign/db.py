@@ -1,0 +1,170 @@
+"""SQLite access: one writer connection behind a lock, one reader, migrations.
+
+All writes go through ``Database.transaction()`` so that coroutines never
+interleave statements inside each other's transactions; WAL mode lets the
+reader (and other processes such as ``send-outbox``) read while a write runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from contextlib import asynccontextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, AsyncIterator, Iterable, Sequence
+
+import aiosqlite
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+
+def migration_files() -> list[tuple[str, str]]:
+    """Numbered ``.sql`` files shipped in ``campaign/migrations``, in order."""
+    folder = resources.files("campaign") / "migrations"
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, (folder / name).read_text(encoding="utf-8")) for name in names]
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA busy_timeout = 10000")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    await conn.execute("PRAGMA synchronous = NORMAL")
+    return conn
+
+
+class Database:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._writer: aiosqlite.Connection | None = None
+        self._reader: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def open(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = await _connect(self.path)
+        await self._writer.execute("PRAGMA journal_mode = WAL")
+        await self.migrate()
+        self._reader = await _connect(self.path)
+
+    async def close(self) -> None:
+        for conn in (self._reader, self._writer):
+            if conn is not None:
+                await conn.close()
+        self._reader = self._writer = None
+
+    async def __aenter__(self) -> "Database":
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- migrations -------------------------------------------------------
+    async def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded; returns the names applied."""
+        conn = self._writer
+        assert conn is not None
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " name TEXT PRIMARY KEY, applied_at TEXT NOT NULL DEFAULT (datetime('now')))"
+        )
+        applied: list[str] = []
+        async with self._lock:
+            cur = await conn.execute("SELECT name FROM schema_migrations")
+            done = {row[0] for row in await cur.fetchall()}
+            for name, sql in migration_files():
+                if name in done:
+                    continue
+                # executescript commits on its own; the whole file plus its
+                # record run as one transaction.
+                await conn.executescript(
+                    "BEGIN IMMEDIATE;\n"
+                    + sql
+                    + f"\nINSERT INTO schema_migrations(name) VALUES ('{name}');\nCOMMIT;"
+                )
+                applied.append(name)
+        return applied
+
+    # -- reads ------------------------------------------------------------
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        assert self._reader is not None, "database not open"
+        cur = await self._reader.execute(sql, params)
+        rows = await cur.fetchall()
+        await cur.close()
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        assert self._reader is not None, "database not open"
+        cur = await self._reader.execute(sql, params)
+        row = await cur.fetchone()
+        await cur.close()
+        return row
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    # -- writes -----------------------------------------------------------
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator["Tx"]:
+        """One write transaction (BEGIN IMMEDIATE … COMMIT), serialised in-process."""
+        conn = self._writer
+        assert conn is not None, "database not open"
+        async with self._lock:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield Tx(conn)
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """A single write statement in its own transaction; returns lastrowid."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def ping(self) -> bool:
+        try:
+            return await self.fetchval("SELECT 1") == 1
+        except Exception:
+            return False
+
+
+class Tx:
+    """The statements of one open write transaction."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cur = await self.conn.execute(sql, params)
+        rowid = cur.lastrowid or 0
+        await cur.close()
+        return rowid
+
+    async def rowcount(self, sql: str, params: Params = ()) -> int:
+        cur = await self.conn.execute(sql, params)
+        count = cur.rowcount
+        await cur.close()
+        return count
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> None:
+        await self.conn.executemany(sql, seq)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        cur = await self.conn.execute(sql, params)
+        rows = await cur.fetchall()
+        await cur.close()
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        cur = await self.conn.execute(sql, params)
+        row = await cur.fetchone()
+        await cur.close()
+        return row

@@ -1,0 +1,230 @@
+"""Security plumbing: headers, body size limit, CSRF, rate limits, passwords."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from collections import deque
+from typing import Any, Awaitable, Callable, MutableMapping
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'; object-src 'none'"
+)
+CSRF_COOKIE = "csrftoken"
+CSRF_FIELD = "csrf_token"
+
+
+class SecurityHeadersMiddleware:
+    """Adds the security headers to every HTTP response, errors included."""
+
+    def __init__(self, app: ASGIApp, https: bool) -> None:
+        self.app, self.https = app, https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Content-Security-Policy", CSP)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                if self.https:
+                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodySizeLimitMiddleware:
+    """Answers 413 when a request body exceeds the limit, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    declared = 0
+                if declared > self.max_bytes:
+                    await _send_413(send)
+                    return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _send_413(send)
+
+
+async def _send_413(send: Send) -> None:
+    body = "Die Anfrage ist zu groß. / Request too large.".encode()
+    await send({
+        "type": "http.response.start",
+        "status": 413,
+        "headers": [(b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
+
+
+# -- CSRF (double submit: random cookie + HMAC of it in the form) -------------
+
+
+class CSRFCookieMiddleware:
+    """Gives each browser a random CSRF cookie the first time a form needs one."""
+
+    def __init__(self, app: ASGIApp, https: bool) -> None:
+        self.app, self.https = app, https
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        state = scope.setdefault("state", {})
+        cookie = _cookie(scope, CSRF_COOKIE)
+        state["csrf_cookie"] = cookie if cookie and len(cookie) >= 32 else None
+        state["csrf_issue"] = False
+
+        async def send_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start" and state.get("csrf_issue"):
+                headers = MutableHeaders(scope=message)
+                attrs = "Path=/; HttpOnly; SameSite=Lax"
+                if self.https:
+                    attrs += "; Secure"
+                headers.append("Set-Cookie", f"{CSRF_COOKIE}={state['csrf_cookie']}; {attrs}")
+            await send(message)
+
+        await self.app(scope, receive, send_cookie)
+
+
+def _cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == name:
+                    return v
+    return None
+
+
+def _csrf_sign(secret: str, cookie: str) -> str:
+    return hmac.new(secret.encode(), f"csrf:{cookie}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The hidden-field value for this browser; issues the cookie if needed."""
+    state = request.scope.setdefault("state", {})
+    if not state.get("csrf_cookie"):
+        state["csrf_cookie"] = secrets.token_urlsafe(32)
+        state["csrf_issue"] = True
+    secret = request.app.state.settings.secret_key
+    return _csrf_sign(secret, state["csrf_cookie"])
+
+
+def csrf_valid(request: Request, submitted: object) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE)
+    if not cookie or not isinstance(submitted, str) or not submitted:
+        return False
+    expected = _csrf_sign(request.app.state.settings.secret_key, cookie)
+    return hmac.compare_digest(expected, submitted)
+
+
+# -- rate limiting -------------------------------------------------------------
+
+
+class RateLimiter:
+    """Sliding-window counter per key, in memory (one process; good enough for spam)."""
+
+    def __init__(self, limit: int, window_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit, self.window, self.clock = limit, window_seconds, clock
+        self._hits: dict[str, deque[float]] = {}
+
+    def hit(self, key: str) -> bool:
+        """Record one attempt; False when the key is over its limit."""
+        now = self.clock()
+        q = self._hits.setdefault(key, deque())
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        if len(q) >= self.limit:
+            return False
+        q.append(now)
+        if len(self._hits) > 50_000:  # bound memory under a flood of distinct keys
+            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - self.window}
+        return True
+
+    def count(self, key: str) -> int:
+        now = self.clock()
+        return sum(1 for t in self._hits.get(key, ()) if t > now - self.window)
+
+    def reset(self, key: str) -> None:
+        self._hits.pop(key, None)
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# -- passwords ---------------------------------------------------------------
+
+
+def hash_password(password: str) -> str:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    from argon2 import PasswordHasher
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+    try:
+        return PasswordHasher().verify(stored_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False

@@ -1,0 +1,126 @@
+"""Jinja environment: compiled once per app, translations through campaign.i18n."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+import jinja2
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.templating import Jinja2Templates
+
+from . import TEMPLATES_DIR, i18n
+from .content import LANGUAGES, Text, TextList
+from .security import CSRF_FIELD, csrf_token
+
+LANGUAGE_NAMES = {"de": "Deutsch", "nl": "Nederlands", "en": "English"}
+
+
+def make_environment(settings: Any) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default=True),
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,  # templates are compiled once per process
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+    )
+    env.globals.update(
+        url_for=_url_for,
+        has_route=_has_route,
+        static_url=_static_url,
+        csrf_input=_csrf_input,
+        alternates=_alternates,
+        current_lang=lambda: i18n.current_language.get(),
+        languages=LANGUAGES,
+        language_names=LANGUAGE_NAMES,
+        base_url=settings.base_url,
+    )
+    env.filters["t"] = _translate_content
+    env.filters["number"] = _format_number
+    return env
+
+
+def _lang() -> str:
+    return i18n.current_language.get()
+
+
+@jinja2.pass_context
+def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] | None = None,
+             **path_params: Any) -> str:
+    """Path for a named route in the page's language (``/nl/…`` for Dutch)."""
+    request: Request = context["request"]
+    path = request.app.url_path_for(name, **path_params)
+    url = i18n.with_language(str(path), _lang())
+    if query:
+        items = [(k, v) for k, v in query.items() if v not in (None, "")]
+        if items:
+            url += "?" + urlencode(items, doseq=True)
+    return url
+
+
+@jinja2.pass_context
+def _has_route(context: Mapping[str, Any], name: str) -> bool:
+    """Lets shared templates link to a feature only once it is mounted."""
+    return any(getattr(r, "name", None) == name for r in context["request"].app.routes)
+
+
+@jinja2.pass_context
+def _static_url(context: Mapping[str, Any], path: str) -> str:
+    request: Request = context["request"]
+    return str(request.app.url_path_for("static", path=path))
+
+
+@jinja2.pass_context
+def _csrf_input(context: Mapping[str, Any]) -> Markup:
+    token = csrf_token(context["request"])
+    return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">')
+
+
+@jinja2.pass_context
+def _alternates(context: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(language, path) of this page in every language, query kept."""
+    request: Request = context["request"]
+    path = request.scope.get("campaign_path", request.url.path)
+    query = request.url.query
+    out = []
+    for lang in LANGUAGES:
+        url = i18n.with_language(path, lang)
+        out.append((lang, url + (f"?{query}" if query else "")))
+    return out
+
+
+def _translate_content(value: Any) -> Any:
+    if isinstance(value, (Text, TextList)):
+        return value.get(_lang())
+    return value
+
+
+def _format_number(value: int | float) -> str:
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, locale=_lang())
+
+
+class Renderer:
+    """Thin wrapper so views call ``render(request, name, ctx)``."""
+
+    def __init__(self, settings: Any) -> None:
+        self.env = make_environment(settings)
+        self.templates = Jinja2Templates(env=self.env)
+
+    def __call__(self, request: Request, name: str, context: dict[str, Any] | None = None,
+                 status_code: int = 200, headers: Mapping[str, str] | None = None
+                 ) -> HTMLResponse:
+        ctx = dict(context or {})
+        ctx.setdefault("lang", _lang())
+        return self.templates.TemplateResponse(request, name, ctx, status_code=status_code,
+                                               headers=headers)
+
+    def render_string(self, name: str, context: Mapping[str, Any]) -> str:
+        return self.env.get_template(name).render(**context)

@@ -1,0 +1,1 @@
+"""Thin views: parse input, call a rule or a store, render."""

@@ -1,0 +1,265 @@
+"""Foundation: pages, crawl, no third-party hosts, health, migrations, settings."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+
+from campaign.app import create_app
+from campaign.content import ContentError, load_content
+from campaign.db import Database
+from campaign.settings import Settings, SettingsError
+
+from .conftest import free_port, shipped_content
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.h1 = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h1":
+            self.h1 += 1
+        for key in ("href", "src", "action"):
+            if a.get(key):
+                self.links.append(a[key])
+
+
+def test_all_59_municipalities_and_5_districts():
+    region = shipped_content().region
+    assert len(region.districts) == 5
+    assert len(region.municipalities) == 59
+    per_district = {d.slug: len(d.municipalities) for d in region.districts.values()}
+    assert per_district == {
+        "hochsauerlandkreis": 12, "maerkischer-kreis": 15, "kreis-olpe": 7,
+        "kreis-siegen-wittgenstein": 11, "kreis-soest": 14,
+    }
+    # every municipality is covered by exactly one tourism association
+    for slug in region.municipalities:
+        assert len(region.covering(slug, "tourism")) == 1, slug
+
+
+def test_every_page_returns_200_with_one_h1(client):
+    region = shipped_content().region
+    paths = ["/"] + [f"/region/{d}" for d in region.districts] + [
+        f"/orte/{m}" for m in region.municipalities]
+    for path in paths:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        p = LinkParser()
+        p.feed(r.text)
+        assert p.h1 == 1, path
+        assert '<html lang="de">' in r.text
+
+
+def test_crawl_finds_no_broken_internal_link(client):
+    seen: set[str] = set()
+    queue = ["/"]
+    while queue:
+        path = queue.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        r = client.get(path)
+        assert r.status_code == 200, f"{path} -> {r.status_code}"
+        if "text/html" not in r.headers.get("content-type", ""):
+            continue
+        p = LinkParser()
+        p.feed(r.text)
+        for link in p.links:
+            url = urlparse(urljoin("http://testserver" + path, link))
+            if url.scheme in ("mailto", "tel"):
+                continue
+            if url.netloc != "testserver":
+                continue  # absolute foreign links are caught by the next test
+            if url.path.startswith("/partner") or url.path.startswith("/static"):
+                target = url.path
+                if url.path.startswith("/static"):
+                    assert client.get(target).status_code == 200, target
+                continue
+            queue.append(url.path + (f"?{url.query}" if url.query else ""))
+    assert len(seen) >= 65
+
+
+ABSOLUTE = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']\s*(?:https?:)?//([^/"'\s]+)""", re.I)
+CSS_URL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//([^/"')\s]+)""", re.I)
+
+
+def test_no_page_refers_to_another_host(client):
+    region = shipped_content().region
+    paths = ["/", "/datenschutz", "/impressum"] + [f"/region/{d}" for d in region.districts] + [
+        f"/orte/{m}" for m in region.municipalities]
+    for path in paths:
+        html = client.get(path).text
+        hosts = set(ABSOLUTE.findall(html)) | set(CSS_URL.findall(html))
+        # hreflang alternates use the configured base URL, which is this service
+        assert hosts <= {"testserver"}, (path, hosts)
+    for css in (ROOT / "static").rglob("*.css"):
+        assert not CSS_URL.findall(css.read_text()), css
+        assert "@import" not in css.read_text()
+
+
+def test_unknown_slugs_give_a_german_404_page(client):
+    for path in ("/orte/atlantis", "/region/nirgendwo", "/gibt-es-nicht"):
+        r = client.get(path)
+        assert r.status_code == 404
+        assert "Diese Seite gibt es nicht" in r.text
+        assert 'href="/static/css/site.css"' in r.text  # styled like the site
+
+
+def test_healthz_reports_database(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["database"] == "ok"
+    assert body["outbox_backlog"] == 0
+    assert body["oldest_unsent_age_seconds"] is None
+
+
+def test_showcase_has_facts_sources_and_demo_notice(client):
+    r = client.get("/orte/winterberg")
+    assert "Familienleben in Winterberg" in r.text
+    assert "Beispieldaten" in r.text
+    assert "willkommen@winterberg.example.org" in r.text
+    assert "Wintersport" in r.text
+
+
+def test_migrations_are_idempotent(tmp_path):
+    path = tmp_path / "db.sqlite3"
+
+    async def start_twice() -> tuple[list[str], list[str], str]:
+        db = Database(path)
+        await db.open()
+        first = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
+        await db.close()
+        dump1 = "\n".join(sqlite3.connect(path).iterdump())
+        db = Database(path)
+        await db.open()
+        again = await db.migrate()
+        await db.close()
+        return first, again, dump1
+
+    first, again, dump1 = asyncio.run(start_twice())
+    assert first and first[0] == "0001_init.sql"
+    assert again == []
+    assert "\n".join(sqlite3.connect(path).iterdump()) == dump1
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_foreign_keys_are_on(client, app):
+    async def check() -> int:
+        return await app.state.db.fetchval("PRAGMA foreign_keys")
+
+    assert client.portal.call(check) == 1
+
+
+def _broken_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(Settings().content_dir, target)
+    return target
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda d: (d / "orte/kreis-olpe.toml").write_text(
+        (d / "orte/kreis-olpe.toml").read_text().replace(
+            'kitas = { value', 'kitaz = { value', 1)),
+     ["orte/kreis-olpe.toml", "ort 'attendorn'", "facts.kitas"]),
+    (lambda d: (d / "orte/kreis-olpe.toml").write_text(
+        (d / "orte/kreis-olpe.toml").read_text().replace(
+            'willkommen@olpe.example.org', 'willkommen at olpe', 1)),
+     ["orte/kreis-olpe.toml", "ort 'olpe'", "contact.email", "not a valid e-mail"]),
+    (lambda d: (d / "orte/kreis-olpe.toml").write_text(
+        (d / "orte/kreis-olpe.toml").read_text().replace(
+            'slug = "wenden"', 'slug = "olpe"', 1)),
+     ["orte/kreis-olpe.toml", "ort 'olpe'", "slug", "duplicate"]),
+    (lambda d: (d / "region.toml").write_text(
+        (d / "region.toml").read_text().replace(
+            'covers_districts = ["kreis-siegen-wittgenstein"]',
+            'covers_districts = ["kreis-siegen-wittgenstein"]\ncovers_municipalities = ["atlantis"]')),
+     ["region.toml", "organisation 'tvsw'", "covers_municipalities", "atlantis"]),
+])
+def test_broken_content_names_file_entry_and_field(tmp_path, breakage, expected):
+    folder = _broken_copy(tmp_path)
+    breakage(folder)
+    with pytest.raises(ContentError) as info:
+        load_content(folder)
+    for part in expected:
+        assert part in str(info.value)
+    # the CLI says the same and exits non-zero
+    out = subprocess.run([sys.executable, "-m", "campaign", "check-content", "--dir", str(folder)],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 1
+    for part in expected:
+        assert part in out.stderr
+
+
+def test_check_content_passes_on_shipped_content():
+    out = subprocess.run([sys.executable, "-m", "campaign", "check-content"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert "59 municipalities" in out.stdout
+
+
+def test_production_refuses_generated_secret(tmp_path):
+    with pytest.raises(SettingsError):
+        Settings.from_env({"CAMPAIGN_PRODUCTION": "1", "CAMPAIGN_DATABASE": str(tmp_path / "x.db")})
+    with pytest.raises(SettingsError):
+        Settings.from_env({"CAMPAIGN_PRODUCTION": "1", "CAMPAIGN_SECRET_KEY": "short"})
+    s = Settings.from_env({"CAMPAIGN_DATABASE": str(tmp_path / "x.db")})
+    assert s.secret_key and (tmp_path / "secret_key").read_text() == s.secret_key
+    assert Settings.from_env({"CAMPAIGN_DATABASE": str(tmp_path / "x.db")}).secret_key == s.secret_key
+
+
+def test_broken_content_stops_start_up_with_a_clear_message(tmp_path):
+    folder = _broken_copy(tmp_path)
+    (folder / "region.toml").write_text((folder / "region.toml").read_text().replace(
+        'email = "neubuerger@siegerland-wittgenstein.example.org"', 'email = "kaputt"'))
+    env = {"CAMPAIGN_CONTENT_DIR": str(folder), "CAMPAIGN_DATABASE": str(tmp_path / "d.db"),
+           "CAMPAIGN_PORT": str(free_port()), "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "uvicorn_run.py"], capture_output=True, text=True,
+                         cwd=ROOT, env=env, timeout=60)
+    assert out.returncode == 2
+    assert "region.toml" in out.stderr and "organisation 'tvsw'" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_uvicorn_run_serves_landing_and_health(tmp_path):
+    port = free_port()
+    env = {"CAMPAIGN_DATABASE": str(tmp_path / "d.db"), "CAMPAIGN_PORT": str(port),
+           "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, "uvicorn_run.py"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        body = b""
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as r:
+                    assert r.status == 200
+                    body = r.read()
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert "Vom Touristen zum Neubürger".encode() in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+            assert b'"database":"ok"' in r.read().replace(b" ", b"")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

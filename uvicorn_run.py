@@ -1,0 +1,28 @@
+"""Serve the campaign with uvicorn, configured from CAMPAIGN_* environment variables."""
+
+from __future__ import annotations
+
+import sys
+
+import uvicorn
+
+from campaign.app import create_app
+from campaign.content import ContentError
+from campaign.settings import Settings, SettingsError
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+        app = create_app(settings)
+    except (ContentError, SettingsError) as exc:
+        print(f"campaign: cannot start: {exc}", file=sys.stderr)
+        return 2
+    print(f"campaign: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
+    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=False,
+                log_level="info", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
