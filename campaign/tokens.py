@@ -1,0 +1,33 @@
+"""Signed, expiring tokens for links in mails (confirm, self-service, receipt, reset)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+
+class TokenExpired(Exception):
+    """The signature is right but the link is too old."""
+
+
+class TokenInvalid(Exception):
+    """Forged, truncated or meant for another purpose."""
+
+
+def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
+    # The purpose is the salt: a self-service token never works as a receipt.
+    return URLSafeTimedSerializer(secret, salt=f"campaign.{purpose}")
+
+
+def make_token(secret: str, purpose: str, payload: Any) -> str:
+    return _serializer(secret, purpose).dumps(payload)
+
+
+def read_token(secret: str, purpose: str, token: str, max_age: float | None = None) -> Any:
+    try:
+        return _serializer(secret, purpose).loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise TokenExpired(str(exc)) from None
+    except BadSignature as exc:
+        raise TokenInvalid(str(exc)) from None
