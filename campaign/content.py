@@ -134,6 +134,9 @@ class Region:
     districts: Mapping[str, District]
     municipalities: Mapping[str, Municipality]
     organisations: Mapping[str, Organisation]
+    # Routing: the agency also receives a lead whose consents would leave it
+    # with no recipient at all (content: [campaign] agency_fallback_when_unrouted).
+    agency_fallback_when_unrouted: bool = True
 
     def district_of(self, slug: str) -> District:
         return self.districts[self.municipalities[slug].district]
@@ -358,6 +361,9 @@ def load_region(content_dir: Path) -> Region:
     reminder_days = top.get(campaign, "ack_reminder_days", int)
     if reminder_days < 1:
         raise top.fail("ack_reminder_days", "must be at least 1")
+    agency_fallback = campaign.get("agency_fallback_when_unrouted", True)
+    if not isinstance(agency_fallback, bool):
+        raise top.fail("agency_fallback_when_unrouted", "expected true or false")
 
     sources: dict[str, Source] = {}
     for slug, item in _Checker(rel).get(data, "sources", dict).items():
@@ -445,6 +451,7 @@ def load_region(content_dir: Path) -> Region:
         }),
         municipalities=MappingProxyType(municipalities),
         organisations=MappingProxyType(orgs),
+        agency_fallback_when_unrouted=agency_fallback,
     )
 
 

@@ -1,0 +1,214 @@
+"""The outbox worker: claim due rows with a lease, send, record the outcome.
+
+Claiming is one short ``UPDATE … RETURNING`` in a write transaction (BEGIN
+IMMEDIATE, so SQLite serialises it across processes too): a row is taken
+only when its lease is free or expired, so two workers never send the same
+row at the same time and a crashed worker's rows come back after the lease.
+A row is marked sent only after the server accepted it; outcomes are written
+while the next message is already on the wire, so the database never slows
+the SMTP conversation down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from email.utils import parseaddr
+from typing import Any
+
+from .outbox import utcnow
+from .transport import ConnectionLost, DeliveryFailure, PermanentFailure, transport_for
+
+log = logging.getLogger("campaign.mail")
+
+LEASE_SECONDS = 300.0  # far longer than a batch takes; a crashed worker's rows return after it
+LEASE_MARGIN = 30.0  # stop sending when the lease is this close to running out
+BACKOFF_BASE = 60.0  # first retry after about a minute, then doubling …
+BACKOFF_MAX = 6 * 3600.0  # … up to six hours between attempts
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds until the next attempt: exponential, capped, with ±25 % jitter
+    so rows that failed together do not all come back in the same second."""
+    base = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+    return base * (rng or random).uniform(0.75, 1.25)
+
+
+async def claim(db: Any, worker_id: str, *, now: float, batch: int,
+                lease: float = LEASE_SECONDS) -> list[Any]:
+    """Lease up to ``batch`` due rows to ``worker_id`` and return them."""
+    async with db.transaction() as tx:
+        return await tx.fetchall(
+            "UPDATE outbox SET lease_owner = ?, lease_until_ts = ?"
+            " WHERE id IN (SELECT id FROM outbox WHERE status = 'queued'"
+            "   AND next_attempt_ts <= ? AND (lease_until_ts IS NULL OR lease_until_ts < ?)"
+            "   ORDER BY next_attempt_ts, id LIMIT ?)"
+            " RETURNING id, recipient, message_id, message, attempts",
+            (worker_id, now + lease, now, now, batch),
+        )
+
+
+class _Recorder:
+    """Writes outcomes in the background, a few rows per transaction."""
+
+    def __init__(self, db: Any, worker_id: str, max_attempts: int, now: float) -> None:
+        self.db, self.worker_id, self.max_attempts, self.now = db, worker_id, max_attempts, now
+        self.pending: list[tuple[str, Any, str]] = []
+        self.wake = asyncio.Event()
+        self.closed = False
+        self.counts = {"sent": 0, "retried": 0, "dead": 0}
+        self.task = asyncio.create_task(self._run())
+
+    def add(self, outcome: str, row: Any, error: str = "") -> None:
+        self.pending.append((outcome, row, error))
+        self.wake.set()
+
+    async def close(self) -> dict[str, int]:
+        self.closed = True
+        self.wake.set()
+        await self.task
+        return self.counts
+
+    async def _run(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.pending:
+                items, self.pending = self.pending, []
+                await self._write(items)
+            if self.closed:
+                return
+
+    async def _write(self, items: list[tuple[str, Any, str]]) -> None:
+        sent_at = utcnow()
+        async with self.db.transaction() as tx:
+            for outcome, row, error in items:
+                attempts = row["attempts"] + 1
+                if outcome == "temporary" and attempts >= self.max_attempts:
+                    outcome, error = "dead", f"{error} (gave up after {attempts} attempts)"
+                if outcome == "sent":
+                    sql = ("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?,"
+                           " lease_owner = NULL, lease_until_ts = NULL, last_error = NULL")
+                    params: tuple[Any, ...] = (attempts, sent_at)
+                    self.counts["sent"] += 1
+                elif outcome == "dead":
+                    sql = ("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?,"
+                           " lease_owner = NULL, lease_until_ts = NULL")
+                    params = (attempts, error[:500])
+                    self.counts["dead"] += 1
+                else:
+                    sql = ("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ts = ?,"
+                           " lease_owner = NULL, lease_until_ts = NULL")
+                    params = (attempts, error[:500], self.now + backoff(attempts))
+                    self.counts["retried"] += 1
+                # Only our own lease: never overwrite a row another worker holds now.
+                await tx.execute(sql + " WHERE id = ? AND lease_owner = ?",
+                                 (*params, row["id"], self.worker_id))
+
+
+async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
+                       now: float | None = None, batch: int = 100,
+                       transport: Any = None) -> dict[str, int]:
+    """Claim and send one batch over one connection; returns sent/retried/dead counts."""
+    worker_id = worker_id or default_worker_id()
+    now = time.time() if now is None else now
+    rows = await claim(db, worker_id, now=now, batch=batch)
+    if not rows:
+        return {"sent": 0, "retried": 0, "dead": 0, "claimed": 0}
+    transport = transport or transport_for(settings)
+    sender = parseaddr(settings.mail_from)[1]
+    recorder = _Recorder(db, worker_id, settings.outbox_max_attempts, now)
+    # The lease is measured on the wall clock of this run, whatever ``now`` says.
+    stop_at = time.monotonic() + LEASE_SECONDS - LEASE_MARGIN
+    remaining = list(rows)
+    try:
+        async with transport.session() as session:
+            while remaining and time.monotonic() < stop_at:
+                row = remaining[0]
+                try:
+                    await session.send(row["id"], sender, row["recipient"], row["message_id"],
+                                       row["message"])
+                except PermanentFailure as exc:
+                    recorder.add("dead", row, str(exc))
+                except ConnectionLost:
+                    raise  # this row and the rest wait for the next batch
+                except DeliveryFailure as exc:
+                    recorder.add("temporary", row, str(exc))
+                else:
+                    recorder.add("sent", row)
+                remaining.pop(0)
+    except DeliveryFailure as exc:
+        log.warning("outbox: %s; %d mail(s) wait for the next attempt", exc, len(remaining))
+        for row in remaining:
+            recorder.add("temporary", row, str(exc))
+        remaining = []
+    finally:
+        counts = await recorder.close()
+        if remaining:  # lease nearly over: hand the rest back untouched
+            await _release(db, worker_id, [r["id"] for r in remaining])
+    return {**counts, "claimed": len(rows)}
+
+
+async def _release(db: Any, worker_id: str, ids: list[int]) -> None:
+    async with db.transaction() as tx:
+        await tx.executemany(
+            "UPDATE outbox SET lease_owner = NULL, lease_until_ts = NULL"
+            " WHERE id = ? AND lease_owner = ?", [(i, worker_id) for i in ids])
+
+
+async def requeue(db: Any, outbox_id: int | None = None, *, all_dead: bool = False) -> int:
+    """Make a dead (or waiting) row due now with fresh attempts; returns rows changed."""
+    reset = ("UPDATE outbox SET status = 'queued', attempts = 0, next_attempt_ts = 0,"
+             " lease_owner = NULL, lease_until_ts = NULL")
+    async with db.transaction() as tx:
+        if all_dead:
+            return await tx.rowcount(reset + " WHERE status = 'dead'")
+        if outbox_id is None:
+            return 0
+        return await tx.rowcount(reset + " WHERE id = ? AND status IN ('dead', 'queued')",
+                                 (outbox_id,))
+
+
+REMINDER_EVERY = 300.0  # seconds between reminder sweeps
+
+
+async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: bool = False
+                      ) -> None:
+    """Deliver every ``outbox_interval`` seconds (at once again after a full batch),
+    queue reminders every few minutes."""
+    from ..delivery import queue_reminders
+
+    worker_id = default_worker_id()
+    next_reminders = 0.0
+    while True:
+        try:
+            if mailer is not None and time.monotonic() >= next_reminders:
+                next_reminders = time.monotonic() + REMINDER_EVERY
+                await queue_reminders(db, mailer)
+            counts = await deliver_once(db, settings, worker_id=worker_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox worker run failed")
+            counts = {"claimed": 0}
+        if counts["claimed"] >= 100:
+            continue
+        if stop_after_idle:
+            return
+        await asyncio.sleep(settings.outbox_interval)
+
+
+async def run_in_app(app: Any) -> None:
+    """Background job of the web process (see campaign.app.BACKGROUND_JOBS)."""
+    from . import mailer_for
+
+    await run_forever(app.state.db, app.state.settings, mailer_for(app))
