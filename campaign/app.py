@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse, Response
 from . import i18n
 from .content import Content, load_content
 from .db import Database
+from .places import ChannelVisitMiddleware
 from .security import (
     BodySizeLimitMiddleware,
     CSRFCookieMiddleware,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
             Middleware(SecurityHeadersMiddleware, https=settings.https),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
             Middleware(LocaleMiddleware),
+            Middleware(ChannelVisitMiddleware),
             Middleware(CSRFCookieMiddleware, https=settings.https),
         ],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},

@@ -40,6 +40,9 @@ def make_environment(settings: Any) -> jinja2.Environment:
         languages=LANGUAGES,
         language_names=LANGUAGE_NAMES,
         base_url=settings.base_url,
+        share_result_url=_share_result_url,
+        share_names=_share_names,
+        share_ttl_days=getattr(settings, "share_ttl_days", 90),
     )
     env.filters["t"] = _translate_content
     env.filters["number"] = _format_number
@@ -93,6 +96,23 @@ def _alternates(context: Mapping[str, Any]) -> list[tuple[str, str]]:
         url = i18n.with_language(path, lang)
         out.append((lang, url + (f"?{query}" if query else "")))
     return out
+
+
+@jinja2.pass_context
+def _share_result_url(context: Mapping[str, Any], quiz: Any, ranking: Any) -> str | None:
+    """Path of the public result page for a ranking's top three (no answers in it)."""
+    from .views.share import result_path
+
+    return result_path(context["request"], quiz, ranking)
+
+
+@jinja2.pass_context
+def _share_names(context: Mapping[str, Any], ranking: Any) -> str:
+    from .share import top_slugs
+
+    region = context["request"].app.state.content.region
+    return ", ".join(region.municipalities[s].name for s in top_slugs(ranking)
+                     if s in region.municipalities)
 
 
 def _translate_content(value: Any) -> Any:
