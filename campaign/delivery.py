@@ -12,7 +12,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
-from .mail import Mailer, address
+from .mail import Mailer, address, header_safe
 from .mail.outbox import enqueue, utcnow
 from .routing import Recipient, route
 from .tokens import make_token, read_token
@@ -104,7 +104,9 @@ def lead_context(mailer: Mailer, lead: Mapping[str, Any], org: Any, reason: str
         "child_ages": [str(a) for a in _json_list(lead["child_ages"])],
         "timeframe": TIMEFRAME_LABELS.get(lead["timeframe"] or "", lead["timeframe"] or ""),
         "language": LANGUAGE_LABELS.get(lead["language"] or "de", lead["language"] or ""),
+        "name": header_safe(lead["name"] or ""),
         "consent": CONSENT_LABELS.get(consent_group, consent_group),
+        "consent_text": _consent_text(mailer.content, consent_group),
         "consent_version": lead["consent_version"] or "",
         "confirmed_at": _german_date(lead["confirmed_at"]),
         "quiz": lead["quiz"] or "",
@@ -117,6 +119,13 @@ def _consent_group(kind: str) -> str:
     from .vocab import ORG_KIND_TO_CONSENT
 
     return ORG_KIND_TO_CONSENT[kind]
+
+
+def _consent_text(content: Any, group: str) -> str:
+    """The German wording of the consent for ``group`` (content/consent.toml), if loaded."""
+    texts = content.extras.get("consent")
+    groups = getattr(texts, "groups", {})
+    return str(groups[group].text) if group in groups else ""
 
 
 def _german_date(iso: str | None) -> str:
