@@ -11,9 +11,10 @@ for each feature it names; a 1–5 scale multiplies its weights by
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 from .content import (
     CITIES,

@@ -7,9 +7,10 @@ region loader does, so an editor can fix a quiz without a traceback.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from .content import SLUG_RE, ContentError, Region, _Checker, read_toml
 from .quiz import KINDS, MAX_WEIGHT, Option, Question, Quiz, check_feature

@@ -31,11 +31,11 @@ def T(de: str) -> Text:
 
 
 def place(slug: str, name: str, **facts: object) -> Municipality:
-    base: dict[str, object] = dict(
-        population=10000, size_class="kleinstadt", landscape=("forest",), winter_sports=False,
-        rail_station=False, secondary_schools=(), hospital=False, university_nearby=False,
-        travel_minutes={"dortmund": 120, "koeln": 120, "frankfurt": 120}, kitas=0,
-        playgrounds=0, swimming_pool=False)
+    base: dict[str, object] = {
+        "population": 10000, "size_class": "kleinstadt", "landscape": ("forest",), "winter_sports": False,
+        "rail_station": False, "secondary_schools": (), "hospital": False, "university_nearby": False,
+        "travel_minutes": {"dortmund": 120, "koeln": 120, "frankfurt": 120}, "kitas": 0,
+        "playgrounds": 0, "swimming_pool": False}
     base.update(facts)
     return Municipality(slug, name, "kreis", T(name), TextList({"de": ()}), "demo", "Kontakt",
                         f"{slug}@example.org", Facts(**base))  # type: ignore[arg-type]
@@ -100,7 +100,7 @@ def test_scale_answer_one_counts_nothing_and_reasons_translate():
 
 
 def test_ties_are_broken_by_name_and_every_municipality_is_scored():
-    same = dict(landscape=("lakes",))
+    same = {"landscape": ("lakes",)}
     places = [place("zell", "Zell", **same), place("oedingen", "Ödingen", **same),
               place("attendorf", "Attendorf", **same), place("nord", "Nord")]
     ranking = score(QUIZ, {"wasser": ["see"], "bahn": ["2"]}, places)
@@ -186,12 +186,12 @@ def shipped_content_dir() -> Path:
 
 
 @pytest.mark.parametrize("toml, field", [
-    ('[quiz]\ntitle.de="x"\nintro.de="y"\n[[question]]\nslug="a"\nkind="scale"\ntext.de="?"\n'
-     'weights = { kitas = 9 }\n', "weights.kitas"),
+    (('[quiz]\ntitle.de="x"\nintro.de="y"\n[[question]]\nslug="a"\nkind="scale"\ntext.de="?"\n'
+     'weights = { kitas = 9 }\n'), "weights.kitas"),
     ('[quiz]\ntitle.de="x"\nintro.de="y"\n[[question]]\nslug="a"\nkind="quiz"\ntext.de="?"\n',
      "kind"),
-    ('[quiz]\ntitle.de="x"\nintro.de="y"\ninterests=["golf"]\n[[question]]\nslug="a"\n'
-     'kind="scale"\ntext.de="?"\nweights={kitas=1}\n', "interests"),
+    (('[quiz]\ntitle.de="x"\nintro.de="y"\ninterests=["golf"]\n[[question]]\nslug="a"\n'
+     'kind="scale"\ntext.de="?"\nweights={kitas=1}\n'), "interests"),
 ])
 def test_other_content_mistakes_name_the_field(tmp_path, toml, field):
     path = tmp_path / "q.toml"

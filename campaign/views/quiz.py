@@ -144,14 +144,14 @@ async def start(request: Request) -> Response:
             raise QuizProblem(400, _("Das Formular ist abgelaufen"),
                               _("Bitte startet das Quiz noch einmal."), href, _("Zum Quiz"))
         attribution = clean_attribution({k: str(form.get(k) or "") for k in ATTRIBUTION_PARAMS})
-        state = {"a": {}, "t": attribution, "f": False}
+        state: dict[str, Any] = {"a": {}, "t": attribution, "f": False}
         await funnel.count(request.app.state.db, quiz.slug, "started", attribution)
         response = RedirectResponse(_path(request, "quiz_question", quiz=quiz.slug, n=1), 303)
         return _save(request, response, quiz, state)
     resume = None
     try:
-        state = _state(request, quiz)
-        resume = quiz.first_unanswered(state["a"]) if state["a"] else None
+        saved = _state(request, quiz)
+        resume = quiz.first_unanswered(saved["a"]) if saved["a"] else None
     except QuizProblem:
         pass
     return request.app.state.render(request, "quiz/start.html", {
@@ -203,10 +203,10 @@ async def question(request: Request) -> Response:
                 await funnel.count(request.app.state.db, quiz.slug, f"answered:{n}", state["t"])
             state["a"][q.slug] = chosen
             nxt = quiz.first_unanswered(state["a"])
-            target = (_path(request, "quiz_result", quiz=quiz.slug) if nxt is None
-                      else _path(request, "quiz_question", quiz=quiz.slug,
-                                 n=n + 1 if n < total else nxt))
-            return _save(request, RedirectResponse(target, 303), quiz, state)
+            url = (_path(request, "quiz_result", quiz=quiz.slug) if nxt is None
+                   else _path(request, "quiz_question", quiz=quiz.slug,
+                              n=n + 1 if n < total else nxt))
+            return _save(request, RedirectResponse(url, 303), quiz, state)
     back = (_path(request, "quiz_question", quiz=quiz.slug, n=n - 1) if n > 1
             else _path(request, "quiz_start", quiz=quiz.slug))
     return request.app.state.render(request, "quiz/question.html", {
