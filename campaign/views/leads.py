@@ -1,0 +1,338 @@
+"""Lead form, double opt-in confirmation, new-link request and family self-service.
+
+Thin views: parse and check the request, call campaign.leads, render. Every
+POST checks CSRF first and ends in a 303 (post/redirect/get) when it changed
+something; a bot that fills the honeypot sees the same "thank you" as a
+family and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Mapping
+
+from starlette.datastructures import MultiDict
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import i18n, leads
+from ..attribution import clean_attribution
+from ..content import SLUG_RE
+from ..forms import (
+    CHILD_AGE_LABELS,
+    INTEREST_LABELS,
+    TIMEFRAME_LABELS,
+    LeadForm,
+    ResendForm,
+    parse_list,
+)
+from ..lead_mails import (
+    CONFIRM_MAX_AGE,
+    CONFIRM_PATH,
+    CONFIRM_PURPOSE,
+    SELF_SERVICE_MAX_AGE,
+    SELF_SERVICE_PATH,
+    SELF_SERVICE_PURPOSE,
+)
+from ..mail import mailer_for
+from ..security import CSRF_FIELD, client_key, csrf_valid
+from ..tokens import TokenExpired, TokenInvalid, make_token, read_token
+from ..vocab import INTERESTS, MAX_MUNICIPALITIES
+
+log = logging.getLogger("campaign.leads")
+STARTED_PURPOSE = "lead-form-started"
+MAX_TOKEN_LEN = 4096
+
+
+def _path(request: Request, name: str, **params: Any) -> str:
+    return i18n.with_language(str(request.app.url_path_for(name, **params)),
+                              i18n.current_language.get())
+
+
+def _secret(request: Request) -> str:
+    return str(request.app.state.settings.secret_key)
+
+
+async def _formdata(request: Request) -> MultiDict:
+    """Only text values: a file upload in a form field is ignored, never a 500."""
+    raw = await request.form()
+    return MultiDict([(k, v) for k, v in raw.multi_items() if isinstance(v, str)])
+
+
+# -- where the family came from (re-validated on every request) ------------------
+
+
+def read_outcome(secret: str, token: str | None) -> dict[str, Any] | None:
+    if not token or len(token) > MAX_TOKEN_LEN:
+        return None
+    try:
+        from ..quiz import read_outcome_token
+    except ImportError:
+        return None
+    try:
+        return read_outcome_token(secret, token)
+    except Exception:  # a malformed outcome only means "no outcome"
+        return None
+
+
+def origin_of(request: Request, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Attribution, quiz slug and the signed quiz outcome from query or hidden fields."""
+    quizzes = request.app.state.content.extras.get("quizzes", {})
+    token = params.get("ergebnis") or ""
+    outcome = read_outcome(_secret(request), token)
+    quiz = str(params.get("quiz") or "")
+    if outcome is not None:
+        quiz = outcome["quiz"]
+    elif not (SLUG_RE.match(quiz) and quiz in quizzes):
+        quiz = ""
+    return {"attribution": clean_attribution(params), "quiz": quiz,
+            "ergebnis": token if outcome is not None else "", "outcome": outcome}
+
+
+def _set_hidden(form: LeadForm, origin: Mapping[str, Any]) -> None:
+    for key in ("utm_source", "utm_medium", "utm_campaign", "place"):
+        form[key].data = origin["attribution"].get(key, "")
+    form.quiz.data = origin["quiz"]
+    form.ergebnis.data = origin["ergebnis"]
+
+
+def _started(request: Request) -> str:
+    return make_token(_secret(request), STARTED_PURPOSE, round(time.time(), 3))
+
+
+def _too_fast(request: Request, token: str | None) -> bool:
+    """A signed start time in the form: faster than a person can fill it in means a bot."""
+    minimum = request.app.state.settings.min_fill_seconds
+    if minimum <= 0:
+        return False
+    try:
+        started = read_token(_secret(request), STARTED_PURPOSE, token or "")
+    except (TokenExpired, TokenInvalid):
+        return True
+    return not isinstance(started, (int, float)) or time.time() - started < minimum
+
+
+# -- the lead form ------------------------------------------------------------------
+
+
+def _form(request: Request, formdata: Any = None, **data: Any) -> LeadForm:
+    region = request.app.state.content.region
+    choices = [(m.slug, m.name) for m in region.municipalities.values()]
+    return LeadForm(formdata, municipality_choices=choices, **data)
+
+
+def _render_form(request: Request, form: LeadForm, origin: Mapping[str, Any], *,
+                 status: int = 200, notice: str | None = None) -> Response:
+    content = request.app.state.content
+    region = content.region
+    chosen = set(form.municipalities.data or ())
+    outcome = origin.get("outcome") or {}
+    outcome_names = [region.municipalities[i["slug"]].name for i in outcome.get("top", [])[:3]
+                     if i.get("slug") in region.municipalities]
+    return request.app.state.render(request, "leads/form.html", {
+        "form": form,
+        "errors": form.error_list(),
+        "notice": notice,
+        "districts": [(d, region.in_district(d.slug), bool(chosen & set(d.municipalities)))
+                      for d in region.districts.values()],
+        "consent": content.extras["consent"],
+        "interest_labels": INTEREST_LABELS,
+        "timeframe_labels": TIMEFRAME_LABELS,
+        "child_age_labels": CHILD_AGE_LABELS,
+        "max_municipalities": MAX_MUNICIPALITIES,
+        "outcome_names": outcome_names,
+    }, status_code=status)
+
+
+async def lead_form(request: Request) -> Response:
+    if request.method == "POST":
+        return await _submit(request)
+    q = request.query_params
+    region = request.app.state.content.region
+    form = _form(request, data={
+        "municipalities": parse_list(q.get("orte"), region.municipalities, MAX_MUNICIPALITIES),
+        "interests": parse_list(q.get("interessen"), INTERESTS, len(INTERESTS)),
+    })
+    origin = origin_of(request, q)
+    _set_hidden(form, origin)
+    form.started.data = _started(request)
+    form.consent_version.data = request.app.state.content.extras["consent"].version
+    return _render_form(request, form, origin)
+
+
+async def _submit(request: Request) -> Response:
+    formdata = await _formdata(request)
+    form = _form(request, formdata)
+    origin = origin_of(request, formdata)
+    _set_hidden(form, origin)
+    consent = request.app.state.content.extras["consent"]
+    if not csrf_valid(request, formdata.get(CSRF_FIELD)):
+        return _render_form(request, form, origin, status=400, notice="csrf")
+    if form.website.data:
+        log.info("lead form: honeypot filled, nothing stored")
+        return RedirectResponse(_path(request, "lead_thanks"), status_code=303)
+    if not form.validate():
+        return _render_form(request, form, origin, status=400)
+    if form.consent_version.data != consent.version:
+        form.consent_version.data = consent.version
+        return _render_form(request, form, origin, status=400, notice="consent_changed")
+    if _too_fast(request, form.started.data):
+        log.info("lead form: submitted too fast, nothing stored")
+        form.started.data = _started(request)
+        return _render_form(request, form, origin, status=400, notice="too_fast")
+    if not request.app.state.lead_limiter.hit(client_key(request)):
+        log.info("lead form: rate limit reached, nothing stored")
+        return _render_form(request, form, origin, status=429, notice="rate_limited")
+    outcome = origin["outcome"]
+    await leads.create_pending(
+        request.app.state.db, mailer_for(request.app),
+        leads.NewLead(form.lead_data(), i18n.current_language.get(), origin["attribution"],
+                      origin["quiz"], outcome["top"] if outcome else None),
+        consent)
+    return RedirectResponse(_path(request, "lead_thanks"), status_code=303)
+
+
+async def lead_thanks(request: Request) -> Response:
+    return request.app.state.render(request, "leads/thanks.html",
+                                    {"valid_days": CONFIRM_MAX_AGE // 86400})
+
+
+# -- confirmation and new links ----------------------------------------------------
+
+
+def _token_problem(request: Request, problem: str, purpose: str) -> Response:
+    status = 410 if problem in ("expired", "gone", "unknown") else 400
+    return request.app.state.render(request, "leads/token_problem.html",
+                                    {"problem": problem, "purpose": purpose},
+                                    status_code=status)
+
+
+def _public_id(request: Request, purpose: str, max_age: int) -> str:
+    """The lead's public id from the path token; raises TokenExpired / TokenInvalid."""
+    token = request.path_params["token"]
+    if len(token) > MAX_TOKEN_LEN:
+        raise TokenInvalid("too long")
+    value = read_token(_secret(request), purpose, token, max_age=max_age)
+    if not isinstance(value, str):
+        raise TokenInvalid("malformed payload")
+    return value
+
+
+async def lead_confirm(request: Request) -> Response:
+    try:
+        public_id = _public_id(request, CONFIRM_PURPOSE, CONFIRM_MAX_AGE)
+    except TokenExpired:
+        return _token_problem(request, "expired", "confirm")
+    except TokenInvalid:
+        return _token_problem(request, "invalid", "confirm")
+    db = request.app.state.db
+    result = await leads.confirm(db, mailer_for(request.app), public_id)
+    if result in ("unknown", "gone"):
+        return _token_problem(request, result, "confirm")
+    lead = await leads.by_public_id(db, public_id)
+    token = make_token(_secret(request), SELF_SERVICE_PURPOSE, public_id)
+    return request.app.state.render(request, "leads/confirmed.html", {
+        "first": result == "confirmed",
+        "recipients": _org_names(request, await leads.recipients(db, lead["id"])),
+        "self_service_url": _path(request, "self_service", token=token),
+    })
+
+
+def _org_names(request: Request, rows: list[Any]) -> list[dict[str, Any]]:
+    orgs = request.app.state.content.region.organisations
+    return [{"name": orgs[r["org"]].name if r["org"] in orgs else r["org"], "row": r}
+            for r in rows]
+
+
+async def lead_resend(request: Request) -> Response:
+    render = request.app.state.render
+    if request.method == "GET":
+        return render(request, "leads/resend.html",
+                      {"form": ResendForm(), "sent": "gesendet" in request.query_params})
+    formdata = await _formdata(request)
+    form = ResendForm(formdata)
+    if not csrf_valid(request, formdata.get(CSRF_FIELD)):
+        return render(request, "leads/resend.html", {"form": form, "notice": "csrf"},
+                      status_code=400)
+    if not form.validate():
+        return render(request, "leads/resend.html", {"form": form}, status_code=400)
+    # Same answer whether the address is known, unknown or throttled.
+    if request.app.state.lead_limiter.hit("resend:" + client_key(request)):
+        outcome = await leads.request_new_mail(request.app.state.db, mailer_for(request.app),
+                                               form.email.data)
+        log.info("new link requested: %s", outcome)
+    return RedirectResponse(_path(request, "lead_resend") + "?gesendet=1", status_code=303)
+
+
+# -- family self-service -------------------------------------------------------------
+
+
+async def self_service(request: Request) -> Response:
+    try:
+        public_id = _public_id(request, SELF_SERVICE_PURPOSE, SELF_SERVICE_MAX_AGE)
+    except TokenExpired:
+        return _token_problem(request, "expired", "self_service")
+    except TokenInvalid:
+        return _token_problem(request, "invalid", "self_service")
+    db = request.app.state.db
+    lead = await leads.by_public_id(db, public_id)
+    if lead is None:
+        return _token_problem(request, "unknown", "self_service")
+    here = _path(request, "self_service", token=request.path_params["token"])
+    action = None
+    if request.method == "POST":
+        formdata = await _formdata(request)
+        action = formdata.get("action")
+        if action not in ("withdraw", "erase"):
+            action = None
+        if not csrf_valid(request, formdata.get(CSRF_FIELD)):
+            return await _self_service_page(request, lead, here, notice="csrf", status=400)
+        if action and formdata.get("confirmed") == "yes":
+            mailer = mailer_for(request.app)
+            done = await (leads.withdraw if action == "withdraw" else leads.erase)(
+                db, mailer, public_id)
+            suffix = f"?erledigt={action}" if done else ""
+            return RedirectResponse(here + suffix, status_code=303)
+    done = request.query_params.get("erledigt")
+    return await _self_service_page(request, lead, here, ask=action,
+                                    done=done if done in ("withdraw", "erase") else None)
+
+
+async def _self_service_page(request: Request, lead: Any, here: str, *, ask: str | None = None,
+                             done: str | None = None, notice: str | None = None,
+                             status: int = 200) -> Response:
+    import json
+
+    region = request.app.state.content.region
+    consent = request.app.state.content.extras["consent"]
+    rows = await leads.recipients(request.app.state.db, lead["id"])
+    return request.app.state.render(request, "leads/self_service.html", {
+        "lead": lead,
+        "here": here,
+        "ask": ask,
+        "done": done,
+        "notice": notice,
+        "recipients": _org_names(request, rows),
+        "municipalities": [region.municipalities[s].name for s in json.loads(
+            lead["municipalities"] or "[]") if s in region.municipalities],
+        "interests": json.loads(lead["interests"] or "[]"),
+        "child_ages": json.loads(lead["child_ages"] or "[]"),
+        "consents": [consent.groups[g] for g in json.loads(lead["consents"] or "[]")
+                     if g in consent.groups],
+        "interest_labels": INTEREST_LABELS,
+        "timeframe_labels": TIMEFRAME_LABELS,
+        "child_age_labels": CHILD_AGE_LABELS,
+        "active": lead["status"] in ("pending", "confirmed"),
+        "has_data": lead["status"] in ("pending", "confirmed", "withdrawn"),
+    }, status_code=status)
+
+
+routes = [
+    Route("/interesse", lead_form, name="lead_form", methods=["GET", "POST"]),
+    Route("/interesse/danke", lead_thanks, name="lead_thanks"),
+    Route("/interesse/neuer-link", lead_resend, name="lead_resend", methods=["GET", "POST"]),
+    Route(CONFIRM_PATH, lead_confirm, name="lead_confirm"),
+    Route(SELF_SERVICE_PATH, self_service, name="self_service", methods=["GET", "POST"]),
+]
