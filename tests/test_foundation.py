@@ -101,12 +101,22 @@ ABSOLUTE = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']\s*(?:https?:)?//
 CSS_URL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//([^/"')\s]+)""", re.I)
 
 
-def test_no_page_refers_to_another_host(client):
+# Shariff-style share links (templates/share/_share_links.html) are the one
+# exception: plain <a class="share-link"> to these hosts, loaded only on click.
+SHARE_LINK = re.compile(r"""<a class="share-link[^"]*" href="https://([^/"]+)/[^"]*"[^>]*>""")
+
+
+def test_no_page_refers_to_another_host(client, settings):
+    from campaign.share import SHARE_HOSTS, make_result_token
+
     region = shipped_content().region
     paths = ["/", "/datenschutz", "/impressum"] + [f"/region/{d}" for d in region.districts] + [
-        f"/orte/{m}" for m in region.municipalities]
+        f"/orte/{m}" for m in region.municipalities] + [
+        "/teilen/" + make_result_token(settings.secret_key, "familie", ["olpe", "wenden"])]
     for path in paths:
         html = client.get(path).text
+        assert set(SHARE_LINK.findall(html)) <= set(SHARE_HOSTS), path
+        html = SHARE_LINK.sub("<a>", html)
         hosts = set(ABSOLUTE.findall(html)) | set(CSS_URL.findall(html))
         # hreflang alternates use the configured base URL, which is this service
         assert hosts <= {"testserver"}, (path, hosts)

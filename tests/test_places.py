@@ -1,0 +1,229 @@
+"""Print places: QR codes that decode, /q/{code} redirects and counts, portal pages."""
+
+from __future__ import annotations
+
+import io
+import re
+import sqlite3
+from html import unescape
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+import zxingcpp
+from PIL import Image
+from starlette.testclient import TestClient
+
+from campaign import auth, places
+from campaign.app import create_app
+from campaign.mail.worker import deliver_once
+
+from .conftest import shipped_content
+from .test_quiz_flow import FAMILY, walk
+
+PASSWORD = "ein-langes-test-passwort"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+CONFIRM = re.compile(r"http://testserver(/bestaetigen/[A-Za-z0-9._-]+)")
+FAMILY_DATA = {"name": "Anna Beispiel", "email": "anna.beispiel@example.com", "adults": "2",
+               "children": "1", "child_ages": ["3-5"], "interests": ["kita_schule"],
+               "timeframe": "within_year", "municipalities": ["olpe"],
+               "consents": ["municipalities", "tourism"]}
+
+
+def on_loop(client, fn, *args, **kwargs):
+    return client.portal.call(lambda: fn(*args, **kwargs))
+
+
+def log_in(client, app, org: str, role: str = "staff") -> str:
+    email = f"{role}@{org}.example.org"
+    on_loop(client, auth.create_user, app.state.db, org, email, PASSWORD, role)
+    client.cookies.clear()
+    token = CSRF.search(client.get("/partner/login").text).group(1)
+    r = client.post("/partner/login", data={"csrf_token": token, "email": email,
+                                            "password": PASSWORD})
+    assert r.status_code == 303, r.text[:300]
+    return email
+
+
+def make_place(client, app, org: str = "winterberg", **kw) -> places.Place:
+    args = {"label": "Ferienwohnung am See, Winterberg", "org": org, "target_kind": "quiz",
+            "target_slug": "familie", "campaign": "Sommer 2026", "medium": "qr"}
+    args.update(kw)
+    return on_loop(client, places.create_place, app.state.db, **args)
+
+
+def scan_count(settings, code: str) -> int:
+    with sqlite3.connect(settings.database) as conn:
+        return conn.execute("SELECT COALESCE(SUM(count), 0) FROM place_scans WHERE place_code = ?",
+                            (code,)).fetchone()[0]
+
+
+def decode_png(body: bytes) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(body)))]
+
+
+def test_qr_redirect_carries_the_campaign_and_counts_one_scan(client, app, settings):
+    place = make_place(client, app)
+    assert re.fullmatch(r"[a-z2-9]{6}", place.code)
+    r = client.get(f"/q/{place.code}")
+    assert r.status_code == 303
+    assert r.headers["cache-control"] == "no-store"
+    target = urlparse(r.headers["location"])
+    assert target.path == "/quiz/familie"
+    assert parse_qs(target.query) == {"utm_source": [place.code], "utm_medium": ["qr"],
+                                      "utm_campaign": ["sommer-2026"], "place": [place.code]}
+    assert scan_count(settings, place.code) == 1
+    assert "set-cookie" not in r.headers  # cookie-free
+    # typed off paper in capitals it still works, and a HEAD probe is no scan
+    assert client.get(f"/q/{place.code.upper()}").status_code == 303
+    assert client.head(f"/q/{place.code}").status_code == 303
+    assert scan_count(settings, place.code) == 2
+    with sqlite3.connect(settings.database) as conn:
+        cols = {row[1] for row in conn.execute("PRAGMA table_info(place_scans)")}
+    assert cols == {"place_code", "day", "count"}  # nothing about the visitor
+
+
+@pytest.mark.parametrize("kind, slug, path, extra", [
+    ("landing", "", "/", {}),
+    ("municipality", "olpe", "/orte/olpe", {}),
+    ("lead_form", "", "/interesse", {}),
+])
+def test_qr_redirect_targets(client, app, kind, slug, path, extra):
+    place = make_place(client, app, target_kind=kind, target_slug=slug, medium="print")
+    target = urlparse(client.get(f"/q/{place.code}").headers["location"])
+    assert target.path == path
+    assert parse_qs(target.query)["utm_medium"] == ["print"]
+    assert parse_qs(target.query)["place"] == [place.code]
+
+
+def test_qr_redirect_keeps_the_language(client, app):
+    place = make_place(client, app)
+    assert client.get(f"/en/q/{place.code}").headers["location"].startswith("/en/quiz/familie?")
+
+
+@pytest.mark.parametrize("code", ["zzzzzz", "a b", "abc-def", "0000000"])
+def test_unknown_code_is_a_friendly_404(client, code):
+    r = client.get(f"/q/{code}")
+    assert r.status_code == 404
+    assert "Diesen Code kennen wir nicht" in unescape(r.text)
+    assert 'href="/static/css/site.css"' in r.text and 'href="/"' in r.text
+
+
+def test_channel_visits_count_entries_from_outside_only(client, app, settings):
+    query = "?utm_source=facebook&utm_medium=social&utm_campaign=sommer"
+    client.get("/" + query)
+    client.get("/orte/olpe" + query, headers={"referer": "http://testserver/"})  # inside: no
+    client.get("/orte/olpe" + query, headers={"referer": "https://m.facebook.com/"})
+    figures = dict(on_loop(client, places.channel_figures, app.state.db))
+    assert figures[("social", "facebook")]["visits"] == 2
+
+
+def test_portal_creates_a_place_with_downloads_and_a_print_card(client, app, settings):
+    log_in(client, app, "winterberg")
+    page = client.get("/partner/orte-qr")
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    token = CSRF.search(page.text).group(1)
+    r = client.post("/partner/orte-qr", data={
+        "csrf_token": token, "label": "Tourist-Info Winterberg", "target": "municipality:winterberg",
+        "medium": "qr", "campaign": "Winter 2026", "pitch": "Hier Urlaub – und dann hier leben?"})
+    assert r.status_code == 303
+    code = parse_qs(urlparse(r.headers["location"]).query)["neu"][0]
+    listing = client.get(r.headers["location"])
+    assert "Tourist-Info Winterberg" in listing.text and f"/q/{code}" in listing.text
+
+    url = f"{settings.base_url}/q/{code}"
+    png = client.get(f"/partner/orte-qr/{code}/qr.png")
+    assert png.headers["content-type"] == "image/png"
+    assert f'filename="qr-{code}.png"' in png.headers["content-disposition"]
+    assert decode_png(png.content) == [url]
+    svg = client.get(f"/partner/orte-qr/{code}/qr.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert svg.text.lstrip().startswith("<?xml") and "<svg" in svg.text and url in svg.text
+
+    card = client.get(f"/partner/orte-qr/{code}/karte")
+    assert card.status_code == 200
+    assert 'href="/static/css/print-card.css"' in card.text
+    assert f'src="/partner/orte-qr/{code}/qr.svg"' in card.text
+    assert "Hier Urlaub – und dann hier leben?" in unescape(card.text)
+    assert client.get("/static/css/print-card.css").status_code == 200
+
+    client.get(f"/q/{code}")
+    listing = client.get("/partner/orte-qr")
+    row = re.search(rf"<tr[^>]*>\s*<th scope=\"row\">Tourist-Info Winterberg.*?</tr>",
+                    listing.text, re.S).group(0)
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0", "0"]
+
+
+def test_portal_form_errors_are_shown_with_the_form(client, app):
+    log_in(client, app, "winterberg")
+    token = CSRF.search(client.get("/partner/orte-qr").text).group(1)
+    r = client.post("/partner/orte-qr", data={"csrf_token": token, "label": "",
+                                              "target": "municipality:atlantis",
+                                              "medium": "fax", "campaign": "!!!"})
+    assert r.status_code == 400
+    assert 'class="error-summary"' in r.text
+    for field in ("label", "target", "medium", "campaign"):
+        assert f'href="#{field}"' in r.text
+    assert 'id="label" name="label" value="" maxlength="120" required aria-describedby="label-hint label-error" aria-invalid="true"' in r.text
+    assert on_loop(client, places.list_places, app.state.db) == []
+    # without a CSRF token nothing is created either
+    r = client.post("/partner/orte-qr", data={"label": "X", "target": "landing",
+                                              "medium": "qr", "campaign": "x"})
+    assert r.status_code == 400
+    assert on_loop(client, places.list_places, app.state.db) == []
+
+
+def test_portal_is_scoped_to_the_organisation(client, app):
+    mine = make_place(client, app, org="winterberg", label="Hütte Winterberg")
+    theirs = make_place(client, app, org="olpe", label="Kurhaus Olpe", target_kind="landing")
+    assert client.get("/partner/orte-qr").status_code == 303  # login first
+    assert client.get(f"/partner/orte-qr/{mine.code}/qr.png").status_code == 303
+    log_in(client, app, "winterberg")
+    page = client.get("/partner/orte-qr").text
+    assert "Hütte Winterberg" in page and "Kurhaus Olpe" not in page
+    assert client.get(f"/partner/orte-qr/{theirs.code}/qr.png").status_code == 404
+    assert client.get(f"/partner/orte-qr/{theirs.code}/karte").status_code == 404
+    log_in(client, app, "suedwestfalen-agentur", role="admin")
+    page = client.get("/partner/orte-qr").text
+    assert "Hütte Winterberg" in page and "Kurhaus Olpe" in page
+    assert client.get(f"/partner/orte-qr/{theirs.code}/karte").status_code == 200
+
+
+def test_lead_through_a_qr_code_carries_the_place_to_portal_and_export(settings, smtp):
+    smtp_settings = settings.with_(smtp_url=smtp.url)
+    app = create_app(smtp_settings, content=shipped_content())
+    with TestClient(app, follow_redirects=False) as client:
+        _lead_through_qr(client, app, smtp, smtp_settings)
+
+
+def _lead_through_qr(client, app, smtp, smtp_settings):
+    place = make_place(client, app, org="olpe", label="Kurhaus Olpe")
+    entry = client.get(f"/q/{place.code}").headers["location"]
+    path, _, query = entry.partition("?")
+    result = walk(client, "familie", FAMILY, query="?" + query)
+    assert result.status_code == 200
+    lead_link = unescape(re.search(r'href="(/interesse\?[^"]+)"', result.text).group(1))
+    assert parse_qs(urlparse(lead_link).query)["place"] == [place.code]
+    form = client.get(lead_link)
+    hidden = dict(HIDDEN.findall(form.text))
+    assert hidden["place"] == place.code and hidden["utm_medium"] == "qr"
+    r = client.post("/interesse", data={**hidden, **FAMILY_DATA})
+    assert r.status_code == 303, r.text[:500]
+    assert on_loop(client, deliver_once, app.state.db, smtp_settings)["sent"] == 1
+    mail = smtp.to("anna.beispiel@example.com")[0]
+    confirm = CONFIRM.search(mail.get_body(preferencelist=("plain",)).get_content()).group(1)
+    assert client.get(confirm).status_code in (200, 303)
+    with sqlite3.connect(smtp_settings.database) as conn:
+        lead_id, place_code, status = conn.execute(
+            "SELECT id, place_code, status FROM leads").fetchone()
+    assert place_code == place.code and status == "confirmed"
+
+    log_in(client, app, "olpe")
+    detail = client.get(f"/partner/lead/{lead_id}")
+    assert detail.status_code == 200 and place.code in detail.text
+    export = client.get("/partner/export.csv")
+    assert export.status_code == 200 and place.code in export.text
+    listing = client.get("/partner/orte-qr").text
+    row = re.search(r"<tr[^>]*>\s*<th scope=\"row\">Kurhaus Olpe.*?</tr>", listing, re.S).group(0)
+    # one scan, one finished quiz, one lead, confirmed
+    assert re.findall(r"<td>(\d+)</td>", row) == ["1", "1", "1", "1"]
