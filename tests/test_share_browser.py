@@ -1,0 +1,137 @@
+"""In a real browser: no page talks to any host but the service until a share link is clicked.
+
+The app runs under uvicorn on a free loopback port; Debian's chromium loads
+every public page (and a quiz run up to its outcome) while every request is
+recorded. Requests to the networks are answered by an abort here, so the
+test never reaches the internet even after the click.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlparse
+
+import pytest
+import uvicorn
+import zxingcpp
+from PIL import Image
+
+from campaign import places
+from campaign.app import create_app
+from campaign.settings import Settings
+from campaign.share import SHARE_HOSTS, make_result_token, qr_code
+
+from .conftest import free_port, shipped_content
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.settings = settings.with_(base_url=f"http://127.0.0.1:{self.port}")
+        self.app = create_app(self.settings, content=shipped_content())
+        self.server = uvicorn.Server(uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Server":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    folder = tmp_path_factory.mktemp("share-browser")
+    settings = Settings(database=folder / "db.sqlite3", secret_key="share-browser-" + "s" * 32,
+                        mail_dir=folder / "mail", background=False, min_fill_seconds=0.0)
+    with Server(settings) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    assert CHROMIUM.exists(), "needs Debian's chromium at /usr/bin/chromium"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def test_no_request_leaves_the_service_before_a_share_link_is_clicked(server, browser):
+    region = shipped_content().region
+    token = make_result_token(server.settings.secret_key, "familie",
+                              ["winterberg", "olsberg", "brilon"])
+    paths = (["/", "/en/", "/nl/", "/datenschutz", "/impressum", f"/teilen/{token}"]
+             + [f"/region/{d}" for d in region.districts]
+             + [f"/orte/{m}" for m in region.municipalities]
+             + [f"/quiz/{q}" for q in shipped_content().extras.get("quizzes", {})])
+    context = browser.new_context(base_url=server.url)
+    requests: list[str] = []
+    context.on("request", lambda r: requests.append(r.url))
+    context.route(lambda url: urlparse(url).netloc in SHARE_HOSTS, lambda route: route.abort())
+    page = context.new_page()
+    for path in paths:
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+    # a quiz run in the browser, up to the outcome page with its share links
+    page.goto("/quiz/familie")
+    page.locator("main form button[type=submit], main form input[type=submit]").first.click()
+    for _ in range(20):
+        if "/ergebnis" in page.url:
+            break
+        page.locator("input[name=answer]").first.check()
+        page.locator("main form button[type=submit]").last.click()
+        page.wait_for_load_state()
+    assert "/ergebnis" in page.url
+    assert page.locator("a.share-link").count() == 4
+    page.locator("main a[href^='/teilen/']").first.click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text().startswith("Unsere Familie passt nach")
+
+    hosts = {urlparse(u).netloc for u in requests if not u.startswith(("data:", "blob:"))}
+    assert hosts == {f"127.0.0.1:{server.port}"}, hosts
+    loaded = len(requests)
+    assert loaded >= len(paths)
+
+    with context.expect_page() as popup:
+        page.locator("a.share-whatsapp").click()
+    popup.value.wait_for_load_state("domcontentloaded")
+    after = [urlparse(u).netloc for u in requests[loaded:]]
+    assert "wa.me" in after  # only now, and only because of the click
+    context.close()
+
+
+def test_qr_svg_decodes_to_the_place_url_when_rendered(browser):
+    """The SVG download, drawn by the browser, reads back as the place's address."""
+    url = places.place_url("https://kampagne.example.org", "k7m2qz")
+    svg = qr_code(url, "svg")
+    page = browser.new_page()
+    data = base64.b64encode(svg).decode()
+    page.set_content(f'<img id="qr" width="400" height="400" src="data:image/svg+xml;base64,{data}">')
+    page.wait_for_function("document.getElementById('qr').complete")
+    shot = page.locator("#qr").screenshot()
+    page.close()
+    found = [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))]
+    assert found == [url]
