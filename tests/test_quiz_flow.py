@@ -8,7 +8,9 @@ from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 from starlette.routing import Route
+from starlette.testclient import TestClient
 
+from campaign.app import create_app
 from campaign.quiz import read_outcome_token, score
 from campaign.tokens import make_token
 
@@ -269,3 +271,17 @@ def test_intro_offers_to_resume_and_pages_have_one_h1(client):
     assert 'href="/quiz/pflege/frage/2"' in intro.text
     for path in ("/quiz/pflege", "/quiz/pflege/frage/2", "/quiz/atlantis"):
         assert client.get(path).text.count("<h1") == 1, path
+    walk(client, "familie", FAMILY)
+    assert 'href="/quiz/familie/ergebnis"' in client.get("/quiz/familie").text
+
+
+def test_state_cookie_is_secure_behind_https(settings):
+    app = create_app(settings.with_(base_url="https://kampagne.example.org"),
+                     content=shipped_content())
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as client:
+        start(client, "familie")
+        r = client.post("/quiz/familie/frage/1", data={
+            "csrf_token": token_of(client, "/quiz/familie/frage/1"), "answer": "kita"})
+        assert r.status_code == 303
+        cookie = r.headers["set-cookie"]
+        assert cookie.startswith("quiz=") and "Secure" in cookie and "HttpOnly" in cookie

@@ -148,16 +148,18 @@ async def start(request: Request) -> Response:
         await funnel.count(request.app.state.db, quiz.slug, "started", attribution)
         response = RedirectResponse(_path(request, "quiz_question", quiz=quiz.slug, n=1), 303)
         return _save(request, response, quiz, state)
-    resume = None
+    resume, done = None, False
     try:
         saved = _state(request, quiz)
         resume = quiz.first_unanswered(saved["a"]) if saved["a"] else None
+        done = resume is None and bool(saved["a"])
     except QuizProblem:
         pass
     return request.app.state.render(request, "quiz/start.html", {
         "quiz": quiz,
         "attribution": clean_attribution(request.query_params),
         "resume": resume,
+        "done": done,
     })
 
 
