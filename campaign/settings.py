@@ -96,6 +96,7 @@ class Settings:
                 env, "CAMPAIGN_LEAD_RETENTION_MONTHS", cls.lead_retention_months
             ),
             rate_limit_per_hour=_int(env, "CAMPAIGN_RATE_LIMIT_PER_HOUR", cls.rate_limit_per_hour),
+            share_ttl_days=_int(env, "CAMPAIGN_SHARE_TTL_DAYS", cls.share_ttl_days),
         )
 
 
