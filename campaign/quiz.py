@@ -96,7 +96,8 @@ def check_feature(name: str) -> str | None:
     elif fact == "travel_minutes":
         allowed = TRAVEL_TARGETS
     else:
-        return (f"unknown fact {fact!r} (known: {', '.join(sorted(set(BOOLEAN_FEATURES) | set(COUNT_FEATURES) | set(VALUE_FEATURES) | {'travel_minutes'}))})")
+        known = sorted({*BOOLEAN_FEATURES, *COUNT_FEATURES, *VALUE_FEATURES, "travel_minutes"})
+        return f"unknown fact {fact!r} (known: {', '.join(known)})"
     if not sub:
         return f"{fact} needs a value, e.g. {fact}:{allowed[0]}"
     if sub not in allowed:

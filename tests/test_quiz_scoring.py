@@ -32,10 +32,11 @@ def T(de: str) -> Text:
 
 def place(slug: str, name: str, **facts: object) -> Municipality:
     base: dict[str, object] = {
-        "population": 10000, "size_class": "kleinstadt", "landscape": ("forest",), "winter_sports": False,
-        "rail_station": False, "secondary_schools": (), "hospital": False, "university_nearby": False,
-        "travel_minutes": {"dortmund": 120, "koeln": 120, "frankfurt": 120}, "kitas": 0,
-        "playgrounds": 0, "swimming_pool": False}
+        "population": 10000, "size_class": "kleinstadt", "landscape": ("forest",),
+        "winter_sports": False, "rail_station": False, "secondary_schools": (),
+        "hospital": False, "university_nearby": False,
+        "travel_minutes": {"dortmund": 120, "koeln": 120, "frankfurt": 120},
+        "kitas": 0, "playgrounds": 0, "swimming_pool": False}
     base.update(facts)
     return Municipality(slug, name, "kreis", T(name), TextList({"de": ()}), "demo", "Kontakt",
                         f"{slug}@example.org", Facts(**base))  # type: ignore[arg-type]
