@@ -9,10 +9,10 @@ content file and compare.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Mapping, Sequence
 
 from .content import LANGUAGES, Region, Text, _Checker, read_toml, register_loader
 from .vocab import CONSENT_GROUPS, SKILLED_WORK_INTEREST

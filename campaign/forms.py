@@ -7,7 +7,8 @@ error appears in the language of the page that was posted.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from wtforms import Form
 from wtforms.fields import (
@@ -19,6 +20,7 @@ from wtforms.fields import (
     TelField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from .i18n import gettext as _
@@ -130,13 +132,10 @@ class Choices(SelectMultipleField):
     """Several checkboxes of one name; unknown values are named in the error."""
 
     def pre_validate(self, form: Form) -> None:
-        known = {value for value, _label in self.iter_values()}
+        known = {c.value for c in self.choices or ()}
         unknown = [v for v in self.data or () if v not in known]
         if unknown:
             raise StopValidation(_("Unbekannte Auswahl: %(value)s") % {"value": unknown[0][:40]})
-
-    def iter_values(self) -> list[tuple[str, Any]]:
-        return [(c[0], c[1]) for c in self.choices or ()]
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = list(dict.fromkeys(str(v) for v in valuelist))
@@ -144,7 +143,7 @@ class Choices(SelectMultipleField):
 
 class OneChoice(RadioField):
     def pre_validate(self, form: Form) -> None:
-        if self.data is not None and self.data not in {c[0] for c in self.choices or ()}:
+        if self.data is not None and self.data not in {c.value for c in self.choices or ()}:
             raise StopValidation(_("Bitte eine der angebotenen Möglichkeiten wählen."))
 
 
@@ -152,8 +151,8 @@ def _strip(value: Any) -> Any:
     return value.strip() if isinstance(value, str) else value
 
 
-def _choices(codes: tuple[str, ...], labels: Mapping[str, Any]) -> list[tuple[str, Any]]:
-    return [(code, labels[code]) for code in codes]
+def _choices(codes: tuple[str, ...], labels: Mapping[str, Any]) -> list[SelectChoice]:
+    return [SelectChoice(code, labels[code]) for code in codes]
 
 
 class LeadForm(Form):
@@ -181,7 +180,7 @@ class LeadForm(Form):
                           validators=[single_line])
     municipalities = Choices(_l("Orte, von denen ihr hören möchtet"), validators=[single_line])
     message = TextAreaField(_l("Nachricht (freiwillig)"), validators=[multi_line, max_length(2000)])
-    consents = Choices(_l("Einwilligung"), choices=[(g, g) for g in CONSENT_GROUPS],
+    consents = Choices(_l("Einwilligung"), choices=[SelectChoice(g) for g in CONSENT_GROUPS],
                        validators=[single_line])
     # Honeypot: hidden from people by CSS; bots fill every field they see.
     website = StringField(_l("Bitte dieses Feld leer lassen"))
@@ -202,7 +201,8 @@ class LeadForm(Form):
     def __init__(self, formdata: Any = None, *, municipality_choices: list[tuple[str, str]],
                  **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
-        self.municipalities.choices = municipality_choices
+        self.municipalities.choices = [SelectChoice(v, label) for v, label in
+                                       municipality_choices]
 
     def validate_municipalities(self, field: Any) -> None:
         if len(field.data or ()) > MAX_MUNICIPALITIES:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from . import funnel
 from .consent import ConsentTexts
@@ -24,7 +25,7 @@ MAX_FAMILY_MAILS_PER_HOUR = 3
 
 
 def now_iso(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
 @dataclass
@@ -136,7 +137,7 @@ async def request_new_mail(db: Any, mailer: Mailer, email: str) -> str:
     row = rows[0]
     template, kind = (("confirm", "confirm") if row["status"] == "pending"
                       else ("selfservice_link", "selfservice"))
-    hour_ago = now_iso(datetime.now(timezone.utc) - timedelta(hours=1))
+    hour_ago = now_iso(datetime.now(UTC) - timedelta(hours=1))
     async with db.transaction() as tx:
         recent = await tx.fetchone(
             "SELECT COUNT(*) AS n FROM outbox WHERE lead_id = ? AND kind = ? AND created_at >= ?",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import calendar
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .leads import now_iso, scrub
@@ -39,7 +39,7 @@ def cutoffs(settings: Any, now: datetime) -> tuple[str, str]:
 
 async def purge(db: Any, settings: Any, now: datetime | None = None) -> dict[str, int]:
     """Delete stale pending leads and anonymise old ones; returns the counts."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     pending_cutoff, old_cutoff = cutoffs(settings, now)
     deleted = anonymised = 0
     while True:

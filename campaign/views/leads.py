@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -73,7 +74,7 @@ def read_outcome(secret: str, token: str | None) -> dict[str, Any] | None:
         return None
     try:
         return read_outcome_token(secret, token)
-    except Exception:  # a malformed outcome only means "no outcome"
+    except (ValueError, TypeError, KeyError):  # malformed only means "no outcome"
         return None
 
 
@@ -291,9 +292,9 @@ async def self_service(request: Request) -> Response:
             return await _self_service_page(request, lead, here, notice="csrf", status=400)
         if action and formdata.get("confirmed") == "yes":
             mailer = mailer_for(request.app)
-            done = await (leads.withdraw if action == "withdraw" else leads.erase)(
+            changed = await (leads.withdraw if action == "withdraw" else leads.erase)(
                 db, mailer, public_id)
-            suffix = f"?erledigt={action}" if done else ""
+            suffix = f"?erledigt={action}" if changed else ""
             return RedirectResponse(here + suffix, status_code=303)
     done = request.query_params.get("erledigt")
     return await _self_service_page(request, lead, here, ask=action,
