@@ -112,3 +112,17 @@ def smtp() -> Iterator[SMTPCatcher]:
     catcher.start()
     yield catcher
     catcher.stop()
+
+
+@pytest.fixture
+def smtp_settings(settings: Settings, smtp: SMTPCatcher) -> Settings:
+    """The test settings, sending through the loopback SMTP server."""
+    return settings.with_(smtp_url=smtp.url)
+
+
+@pytest.fixture
+def mail_client(smtp_settings: Settings) -> Iterator[TestClient]:
+    """A client of an app whose outbox delivers to the ``smtp`` fixture."""
+    app = create_app(smtp_settings, content=shipped_content())
+    with TestClient(app, follow_redirects=False) as c:
+        yield c
