@@ -11,12 +11,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..content import Region
+from ..pagecache import shared_page
 
 
 def _region(request: Request) -> Region:
     return request.app.state.content.region
 
 
+@shared_page
 async def landing(request: Request) -> Response:
     region = _region(request)
     quizzes = request.app.state.content.extras.get("quizzes", {})
@@ -27,6 +29,7 @@ async def landing(request: Request) -> Response:
     })
 
 
+@shared_page
 async def district(request: Request) -> Response:
     region = _region(request)
     slug = request.path_params["district"]
@@ -39,6 +42,7 @@ async def district(request: Request) -> Response:
     })
 
 
+@shared_page
 async def municipality(request: Request) -> Response:
     region = _region(request)
     slug = request.path_params["municipality"]
@@ -86,10 +90,12 @@ routes = [
 ]
 
 
+@shared_page
 async def privacy(request: Request) -> Response:
     return request.app.state.render(request, "pages/privacy.html", {"region": _region(request)})
 
 
+@shared_page
 async def imprint(request: Request) -> Response:
     return request.app.state.render(request, "pages/imprint.html", {"region": _region(request)})
 

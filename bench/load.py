@@ -1,0 +1,265 @@
+"""Throughput and latency of the service against a constant-response Starlette baseline.
+
+    python bench/load.py [--duration 10] [--connections 64] [--threads 2]
+
+Both servers are uvicorn subprocesses on loopback with the same settings; the
+service uses a real SQLite file in a temporary folder, the outbox worker on and
+no SMTP server (mails become files). ``wrk`` (Debian package) drives both with
+the same load. The lead POSTs need a CSRF cookie and token and a valid fill
+time, and would soon hit the per-client limit of lead submissions, so the
+bench starts the service with ``CAMPAIGN_RATE_LIMIT_PER_HOUR=1000000000``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Client, fill_form, free_port, rss_mib, start_service, wait_ready
+
+TARGETS = {"showcase": 0.60, "lead submit": 0.30}  # share of baseline req/s
+P99_LIMIT_MS = 50.0
+
+
+def serve_baseline(port: int) -> None:
+    """The yardstick: a plain Starlette app returning a constant HTML page."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Route
+
+    body = "<!doctype html><title>baseline</title><p>" + "Südwestfalen " * 200
+
+    async def page(request: object) -> HTMLResponse:
+        return HTMLResponse(body)
+
+    app = Starlette(routes=[Route("/", page)])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+@dataclass
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    bad: int
+    rss_mib: float = 0.0
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def _ms(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        raise ValueError(text)
+    return float(m.group(1)) * _UNITS[m.group(2)]
+
+
+def parse_wrk(name: str, out: str) -> Result:
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad_m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    err_m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    bad = int(bad_m.group(1)) if bad_m else 0
+    if err_m:
+        bad += sum(int(x) for x in err_m.groups())
+    return Result(name, rps, p50, p99, total, bad)
+
+
+POST_LUA = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Cookie"] = %(cookie)s
+local prefix, suffix = %(prefix)s, %(suffix)s
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+local n = 0
+function request()
+  n = n + 1
+  local body = prefix
+  if suffix ~= nil then body = prefix .. "t" .. tid .. "n" .. n .. suffix end
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+def _lua_str(value: str | None) -> str:
+    if value is None:
+        return "nil"
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def post_script(folder: Path, name: str, fields: list[tuple[str, str]], cookie: str,
+                unique_field: str | None = None) -> Path:
+    """A wrk Lua script posting ``fields``; ``unique_field`` gets a per-request value."""
+    body = urllib.parse.urlencode(fields)
+    prefix, suffix = body, None
+    if unique_field:
+        marker = "UNIQUEMARKER"
+        # "bench@example.org" becomes "t<thread>n<count>bench@example.org"
+        body = urllib.parse.urlencode([(k, marker + v if k == unique_field else v)
+                                       for k, v in fields])
+        prefix, _, suffix = body.partition(marker)
+    path = folder / f"{name.replace(' ', '_')}.lua"
+    path.write_text(POST_LUA % {"cookie": _lua_str(cookie), "prefix": _lua_str(prefix),
+                                "suffix": _lua_str(suffix)})
+    return path
+
+
+def run_wrk(name: str, url: str, args: argparse.Namespace, pid: int | None,
+            script: Path | None = None, duration: int | None = None) -> Result:
+    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}",
+           f"-d{int(duration or args.duration)}s", "--latency", "--timeout", "5s"]
+    if script:
+        cmd += ["-s", str(script)]
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while pid and not stop.wait(0.2):
+            peak[0] = max(peak[0], rss_mib(pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    stop.set()
+    sampler.join()
+    result = parse_wrk(name, out)
+    result.rss_mib = peak[0]
+    return result
+
+
+def lead_count(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT COUNT(*) FROM leads").fetchone()[0]
+
+
+def prepare_quiz(client: Client) -> tuple[str, list[tuple[str, str]], str] | None:
+    """(url, fields, cookie) for answering the first question of the first quiz."""
+    status, _, html = client.request("/")
+    m = re.search(r'href="(/quiz/[^"/]+)"', html)
+    if not m:
+        return None
+    status, headers, html = client.request(m.group(1))
+    if status in (302, 303, 307):
+        status, _, html = client.request(headers["location"])
+    if "frage" not in html and 'method="post"' in html:  # a start form first
+        action, fields = fill_form(html)
+        status, headers, html = client.request(action or m.group(1), fields)
+        if status in (302, 303):
+            status, _, html = client.request(headers["location"])
+    action, fields = fill_form(html)
+    url = action if action.startswith("/") else m.group(1) + "/frage/1"
+    return client.base + url, fields, _cookie_header(client)
+
+
+def prepare_lead(client: Client, min_fill: float) -> tuple[str, list[tuple[str, str]], str, str]:
+    """(url, fields, cookie, email field) of a valid lead submission."""
+    status, _, html = client.request("/interesse?orte=winterberg,olpe")
+    if status != 200:
+        raise RuntimeError(f"lead form answered {status}")
+    time.sleep(min_fill + 0.5)  # the form's fill-time check
+    action, fields = fill_form(html, email="bench@example.org")
+    email_field = next(k for k, v in fields if v == "bench@example.org")
+    url = client.base + (action or "/interesse")
+    status, _headers, body = client.request(url, fields)
+    if status != 303:
+        raise RuntimeError(f"a valid lead submission answered {status}: {body[:2000]}")
+    return url, fields, _cookie_header(client), email_field
+
+
+def _cookie_header(client: Client) -> str:
+    return "; ".join(f"{c.name}={c.value}" for c in client.jar)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--showcase", default="/orte/winterberg")
+    ap.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.serve_baseline:
+        serve_baseline(args.serve_baseline)
+        return 0
+    if not shutil.which("wrk"):
+        print("bench/load.py needs wrk: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    folder = Path(tempfile.mkdtemp(prefix="campaign-load-"))
+    base_port, port = free_port(), free_port()
+    baseline = subprocess.Popen([sys.executable, __file__, "--serve-baseline", str(base_port)])
+    service = None
+    try:
+        wait_ready(f"http://127.0.0.1:{base_port}/", baseline)
+        service = start_service(folder, port, CAMPAIGN_RATE_LIMIT_PER_HOUR="1000000000")
+        base = f"http://127.0.0.1:{port}"
+        results = [run_wrk("baseline", f"http://127.0.0.1:{base_port}/", args, baseline.pid)]
+        for name, path in (("landing /", "/"), ("showcase", args.showcase)):
+            run_wrk(name, base + path, args, None, duration=2)  # warm-up
+            results.append(run_wrk(name, base + path, args, service.pid))
+        quiz = prepare_quiz(Client(base))
+        if quiz:
+            url, fields, cookie = quiz
+            script = post_script(folder, "quiz", fields, cookie)
+            results.append(run_wrk("quiz step POST", url, args, service.pid, script))
+        else:
+            print("(no quiz mounted: quiz step POST skipped)")
+        try:
+            url, fields, cookie, email_field = prepare_lead(Client(base), 3.0)
+        except (RuntimeError, StopIteration) as exc:
+            print(f"(lead submit skipped: {exc})")
+        else:
+            script = post_script(folder, "lead", fields, cookie, unique_field=email_field)
+            before = lead_count(folder / "campaign.sqlite3")
+            res = run_wrk("lead submit", url, args, service.pid, script)
+            stored = lead_count(folder / "campaign.sqlite3") - before
+            results.append(res)
+            print(f"lead submit: {stored} leads stored for {res.requests} requests")
+        report(results)
+    finally:
+        for proc in (service, baseline):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=15)
+        shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+def report(results: list[Result]) -> None:
+    base = results[0].rps
+    print(f"\n{'target':<16}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'requests':>10}{'bad':>6}{'RSS MiB':>9}")
+    for r in results:
+        print(f"{r.name:<16}{r.rps:>10.0f}{r.rps / base:>8.0%}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}"
+              f"{r.requests:>10}{r.bad:>6}{r.rss_mib:>9.0f}")
+    print()
+    for r in results[1:]:
+        goal = TARGETS.get(r.name)
+        verdicts = []
+        if goal is not None:
+            verdicts.append(f"{'ok' if r.rps / base >= goal else 'BELOW'} ≥{goal:.0%} of baseline")
+        verdicts.append(f"p99 {'ok' if r.p99_ms < P99_LIMIT_MS else 'OVER'} <{P99_LIMIT_MS:.0f} ms")
+        if r.bad:
+            verdicts.append(f"{r.bad} non-2xx/3xx or socket errors")
+        print(f"{r.name}: " + ", ".join(verdicts))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Rendered-page memo for pages that depend only on content, language and URL.
+
+Landing, district, showcase and the legal pages are the same for every
+visitor: content is immutable after start-up, so their HTML is rendered once
+per (language, path, language hint) and then served from memory. Rendering a
+showcase costs about a millisecond; serving it from here a few microseconds.
+
+A page is kept only when it is safe to share between visitors: status 200,
+no cookie set, no CSRF field in the HTML, and no query string (links with
+``utm_*`` parameters render fresh, so the memo stays bounded by the number
+of pages).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from . import i18n
+
+View = Callable[[Request], Awaitable[Response]]
+MAX_PAGES = 4096
+_CSRF_MARK = b'name="csrf_token"'
+
+
+def _memo(request: Request) -> dict[tuple[Any, ...], tuple[int, list[tuple[bytes, bytes]], bytes]]:
+    memo = getattr(request.app.state, "page_memo", None)
+    if memo is None:
+        memo = request.app.state.page_memo = {}
+    return memo
+
+
+def _key(request: Request) -> tuple[Any, ...]:
+    try:  # the only request headers the shared layout reads (language hint)
+        from .i18n_prefs import suggestion
+
+        hint = suggestion(request)
+    except ImportError:
+        hint = None
+    return (i18n.current_language.get(), request.scope.get("campaign_path", request.url.path),
+            hint)
+
+
+def shared_page(view: View) -> View:
+    """Decorator for views whose page is identical for every visitor."""
+
+    @functools.wraps(view)
+    async def wrapper(request: Request) -> Response:
+        if request.scope.get("query_string") or request.method not in ("GET", "HEAD"):
+            return await view(request)
+        memo = _memo(request)
+        key = _key(request)
+        hit = memo.get(key)
+        if hit is not None:
+            status, headers, body = hit
+            response = Response(body, status_code=status)
+            response.raw_headers = list(headers)
+            return response
+        response = await view(request)
+        body = getattr(response, "body", None)
+        if (response.status_code == 200 and isinstance(body, bytes)
+                and b"set-cookie" not in (k for k, _ in response.raw_headers)
+                and _CSRF_MARK not in body and not request.scope["state"].get("csrf_issue")
+                and len(memo) < MAX_PAGES):
+            memo[key] = (response.status_code, list(response.raw_headers), body)
+        return response
+
+    return wrapper

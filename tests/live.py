@@ -1,0 +1,80 @@
+"""A real uvicorn server on a free loopback port, for browser and socket-level tests.
+
+The app runs in a background thread with its own event loop, on a real
+SQLite file, so requests travel through real HTTP just as in production.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.error
+import urllib.request
+from typing import Any, Self
+
+import uvicorn
+
+from campaign.app import create_app
+from campaign.settings import Settings
+
+from .conftest import free_port, shipped_content
+
+
+class LiveServer:
+    """``with LiveServer(settings) as server: server.url + "/"`` — stops on exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        # Links in mails point back at this server.
+        self.settings = settings.with_(port=self.port, base_url=f"http://127.0.0.1:{self.port}")
+        self.app = create_app(self.settings, content=shipped_content())
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
+                                log_level="warning", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("live server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """A plain GET through the socket (no redirects followed)."""
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+                return None
+
+        opener = urllib.request.build_opener(NoRedirect)
+        try:
+            with opener.open(self.url + path, timeout=10) as r:
+                return r.status, dict(r.headers.items()), r.read()
+        except urllib.error.HTTPError as err:
+            return err.code, dict(err.headers.items()), err.read()
+
+
+def wait_until(predicate: Any, timeout: float = 15.0, interval: float = 0.1) -> Any:
+    """Poll until ``predicate()`` is truthy; returns its value or raises TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        time.sleep(interval)
