@@ -8,7 +8,7 @@ chart is a picture of the table, not the only place the figures live.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
@@ -25,9 +25,9 @@ def _num(value: float) -> str:
 def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list[str]:
     cid = escape(chart_id)
     return [
-        f'<svg class="chart" id="{cid}" role="img" aria-labelledby="{cid}-title {cid}-desc"'
-        f' viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
-        ' xmlns="http://www.w3.org/2000/svg">',
+        (f'<svg class="chart" id="{cid}" role="img" aria-labelledby="{cid}-title {cid}-desc"'
+         f' viewBox="0 0 {width} {height}" width="100%" preserveAspectRatio="xMinYMin meet"'
+         ' xmlns="http://www.w3.org/2000/svg">'),
         f'<title id="{cid}-title">{escape(title)}</title>',
         f'<desc id="{cid}-desc">{escape(desc)}</desc>',
     ]

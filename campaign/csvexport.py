@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 BOM = "\ufeff"
 _DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r", "\n")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from .auth import User, audit, utcnow
 from .vocab import FOLLOW_UP, INTERESTS, ORG_KIND_TO_CONSENT

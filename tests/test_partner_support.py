@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from campaign import auth
 

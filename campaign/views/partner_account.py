@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -70,6 +71,7 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
         async def guarded(request: Request) -> Response:
             check = await auth.check_session(request.app.state.db,
                                              request.cookies.get(auth.SESSION_COOKIE))
+            response: Response
             if check.user is None:
                 response = see_other(request, "partner_login",
                                      "expired=1" if check.expired else "")

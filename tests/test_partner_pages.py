@@ -1,0 +1,208 @@
+"""Portal pages: filters and paging, CSV format, figures as SVG plus tables, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from campaign import charts, cli
+from campaign.csvexport import neutralise, to_csv
+from campaign.partner import parse_filters
+
+from .conftest import shipped_content
+from .test_partner_support import add_lead, add_user, call, login, rows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_filters_are_whitelisted():
+    munis = shipped_content().region.municipalities
+    f, errors = parse_filters({"status": "kontaktiert", "municipality": "olpe",
+                               "date_from": "2026-01-01", "interest": "natur",
+                               "source": "instagram", "page": "3"}, munis)
+    assert errors == {} and f.municipality == "olpe" and f.page == 3
+    f, errors = parse_filters({"status": "' OR 1=1 --", "municipality": "atlantis",
+                               "date_to": "2026-02-30", "interest": "geld",
+                               "source": "x'; DROP TABLE leads;--", "page": "-1"}, munis)
+    assert set(errors) == {"status", "municipality", "date_to", "interest", "source"}
+    assert f.status == f.municipality == f.date_to == f.interest == f.source == ""
+    assert f.page == 1
+
+
+def test_list_filters_paging_and_bad_filter_values(client, app):
+    for n in range(30):
+        add_lead(client, app, ["olpe"], name=f"Familie Nr{n:02d}",
+                 created_at=f"2026-{9 + n % 3:02d}-{1 + n % 28:02d}T10:00:00+00:00",
+                 interests=["natur"] if n % 2 else ["wohnen"],
+                 municipalities=["olpe", "wenden"] if n % 5 == 0 else ["olpe"])
+    add_user(client, app, "olpe")
+    login(client, "staff@olpe.example.org")
+    first = client.get("/partner/")
+    assert "30 Interessenten" in first.text and "Seite 1 von 2" in first.text
+    assert first.text.count('<th scope="row"><a href="/partner/lead/') == 25
+    second = client.get("/partner/", params={"page": "2"})
+    assert second.text.count('<th scope="row"><a href="/partner/lead/') == 5
+    assert 'rel="prev"' in second.text
+    assert "15 Interessenten" in client.get("/partner/", params={"interest": "natur"}).text
+    assert "6 Interessenten" in client.get("/partner/", params={"municipality": "wenden"}).text
+    october = client.get("/partner/", params={"date_from": "2026-10-01",
+                                              "date_to": "2026-10-31"})
+    assert "10 Interessenten" in october.text
+    bad = client.get("/partner/", params={"status": "' OR 1=1 --", "municipality": "wenden"})
+    assert bad.status_code == 400
+    assert 'class="error-summary"' in bad.text and 'href="#status"' in bad.text
+    assert "6 Interessenten" in bad.text  # the valid filter still applies
+    assert rows(client, app, "SELECT COUNT(*) AS n FROM leads")[0]["n"] == 30
+    assert client.get("/partner/export.csv", params={"status": "kaputt"}).status_code == 400
+
+
+def test_csv_export_is_excel_friendly(client, app):
+    add_lead(client, app, ["olpe"], name="Jörg Größe", created_at="2026-11-02T08:30:00+00:00",
+             interests=["natur", "wohnen"], acknowledged=True)
+    add_user(client, app, "olpe")
+    login(client, "staff@olpe.example.org")
+    r = client.get("/partner/export.csv")
+    assert r.headers["content-type"].startswith("text/csv")
+    assert re.match(r'attachment; filename="interessenten-olpe-\d{4}-\d\d-\d\d\.csv"',
+                    r.headers["content-disposition"])
+    assert r.content.startswith(b"\xef\xbb\xbf")
+    text = r.content.decode("utf-8")[1:]
+    header, row = list(csv.reader(io.StringIO(text), delimiter=";"))
+    cell = dict(zip(header, row))
+    assert cell["Name"] == "Jörg Größe"
+    assert cell["Eingang"] == "2026-11-02" and cell["Quittiert"] == "2026-11-02"
+    assert cell["Interessen"] == "natur, wohnen"
+    assert "\r\n" in text
+    assert rows(client, app, "SELECT action, detail FROM audit_log WHERE action = 'export'"
+                )[0]["detail"].startswith("1 rows")
+
+
+def test_neutralise_and_to_csv():
+    for value in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
+        assert neutralise(value) == "'" + value
+    assert neutralise("Olpe") == "Olpe" and neutralise(None) == "" and neutralise(3) == "3"
+    out = to_csv(["a", "b"], [["x;y", 'sagt "hallo"']])
+    assert out == '\ufeffa;b\r\n"x;y";"sagt ""hallo"""\r\n'
+
+
+def test_charts_are_accessible_svg_without_scripts_or_styles():
+    bar = str(charts.bar_chart("c1", [("<b>Olpe</b>", 3), ("Wenden", 0)], "Titel & mehr",
+                               "Beschreibung"))
+    assert bar.startswith('<svg class="chart" id="c1" role="img"')
+    assert 'aria-labelledby="c1-title c1-desc"' in bar
+    assert '<title id="c1-title">Titel &amp; mehr</title>' in bar
+    assert "&lt;b&gt;Olpe&lt;/b&gt;" in bar and "<b>" not in bar
+    assert bar.count('<rect class="chart-bar"') == 2
+    line = str(charts.line_chart("c2", [("2026-09", 1), ("2026-10", 4)], "T", "D"))
+    assert "<polyline" in line and line.count("<circle") == 2
+    empty = str(charts.line_chart("c3", [], "T", "D"))
+    assert "<polyline" not in empty and empty.endswith("</svg>")
+    for svg in (bar, line, empty):
+        assert "style" not in svg and "<script" not in svg and " on" not in svg
+
+
+def test_figures_page_shows_charts_and_tables_scoped_to_the_org(client, app):
+    from campaign import funnel
+
+    db = app.state.db
+    for step, n in (("started", 9), ("finished", 6), ("lead_submitted", 4)):
+        for _ in range(n):
+            call(client, funnel.count, db, "familie", step)
+    add_lead(client, app, ["olpe"], created_at="2026-09-01T10:00:00+00:00",
+             utm_source="plakat", place_code="bahnhof-olpe", acknowledged=True)
+    add_lead(client, app, ["olpe"], created_at="2026-10-01T10:00:00+00:00",
+             follow_up="zugezogen", municipalities=["olpe", "wenden"])
+    add_lead(client, app, ["wenden"], created_at="2026-10-01T10:00:00+00:00",
+             municipalities=["wenden"])
+    add_user(client, app, "olpe")
+    login(client, "staff@olpe.example.org")
+    html = client.get("/partner/statistik").text
+    assert html.count('role="img"') == 4 and html.count("<desc id=") == 4
+    assert "<script" not in html and "style=" not in html and "<style" not in html
+
+    def value(label: str) -> int:
+        m = re.search(rf'<th scope="row">{re.escape(label)}</th><td class="num">(\d+)</td>', html)
+        assert m, label
+        return int(m.group(1))
+
+    assert value("Quiz begonnen") == 9 and value("Quiz abgeschlossen") == 6
+    assert value("Bestätigt und an Sie weitergeleitet") == 2
+    assert value("Empfang quittiert") == 1 and value("Zugezogen") == 1
+    assert value("Olpe") == 2 and value("Wenden") == 1  # the Wenden-only lead is not Olpe's
+    assert value("2026-09") == 1 and value("2026-10") == 1
+    assert "bahnhof-olpe" in html and "Interesse abgeschickt" not in html
+    assert html.count("<caption>") >= 5
+
+
+def test_create_user_command(settings, monkeypatch, capsys):
+    monkeypatch.setenv("CAMPAIGN_DATABASE", str(settings.database))
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", settings.secret_key)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))  # not a terminal: generate
+    assert cli.main(["create-user", "--org", "atlantis", "--email", "a@example.org"]) == 2
+    assert "unknown organisation 'atlantis'" in capsys.readouterr().err
+    assert cli.main(["create-user", "--org", "olpe", "--email", "a@example.org",
+                     "--role", "admin"]) == 2
+    assert "only for the agency" in capsys.readouterr().err
+    assert cli.main(["create-user", "--org", "olpe", "--email", "Anna@Olpe.example.org"]) == 0
+    out = capsys.readouterr().out
+    password = re.search(r"password: (\S+)", out).group(1)
+    assert len(password) >= 12 and "anna@olpe.example.org" in out
+    assert cli.main(["create-user", "--org", "olpe", "--email", "anna@olpe.example.org"]) == 1
+    assert "exists already" in capsys.readouterr().err
+    assert cli.main(["create-user", "--org", "suedwestfalen-agentur", "--email",
+                     "chef@example.org", "--role", "admin"]) == 0
+
+    import asyncio
+
+    from campaign import auth
+    from campaign.db import Database
+
+    async def check() -> tuple[object, object]:
+        async with Database(settings.database) as db:
+            ok = await auth.attempt_login(db, "anna@olpe.example.org", password, "cli")
+            users = await db.fetchall("SELECT email, org, role FROM users ORDER BY id")
+            return ok.user, [tuple(u) for u in users]
+
+    user, users = asyncio.run(check())
+    assert user is not None
+    assert users == [("anna@olpe.example.org", "olpe", "staff"),
+                     ("chef@example.org", "suedwestfalen-agentur", "admin")]
+
+
+@pytest.mark.parametrize("org, expected", [("olpe", 1), ("suedwestfalen-agentur", 2)])
+def test_export_leads_command(tmp_path, settings, org, expected):
+    import asyncio
+    import sqlite3
+
+    from campaign.db import Database
+
+    async def create_schema() -> None:
+        async with Database(settings.database):
+            pass
+
+    asyncio.run(create_schema())
+    conn = sqlite3.connect(settings.database)
+    for i, recipient in enumerate(("olpe", "wenden")):
+        conn.execute("INSERT INTO leads (public_id, status, created_at, name) VALUES"
+                     " (?, 'confirmed', '2026-10-01T10:00:00+00:00', ?)", (f"p{i}", f"=F{i}"))
+        conn.execute("INSERT INTO lead_recipients (lead_id, org, reason, routed_at) VALUES"
+                     " (?, ?, 'municipality', '2026-10-01')", (i + 1, recipient))
+    conn.commit()
+    conn.close()
+    out = tmp_path / "leads.csv"
+    env = {"CAMPAIGN_DATABASE": str(settings.database), "CAMPAIGN_SECRET_KEY": "k" * 40,
+           "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-m", "campaign", "export-leads", "--org", org,
+                           "--out", str(out)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").strip().split("\r\n")
+    assert len(lines) == 1 + expected and lines[1].split(";")[3] == "'=F0"
