@@ -53,7 +53,10 @@ def walk(client, quiz: str, answers: dict[str, list[str]], prefix: str = "", que
     for n, q in enumerate(questions, 1):
         page = client.get(f"{prefix}/quiz/{quiz}/frage/{n}")
         assert page.status_code == 200
-        assert f"Frage {n} von {len(questions)}" in page.text
+        progress = re.search(r'<span class="progress">([^<]+)</span>', page.text).group(1)
+        assert re.fullmatch(rf"\D+ {n} \D+ {len(questions)}", progress), progress
+        if not prefix:
+            assert progress == f"Frage {n} von {len(questions)}"
         r = answer(client, quiz, n, answers[q.slug], csrf, prefix)
         assert r.status_code == 303, (n, r.text[:500])
         nxt = (f"{prefix}/quiz/{quiz}/frage/{n + 1}" if n < len(questions)
