@@ -56,25 +56,31 @@ def _names(mailer: Mailer, slugs: Any) -> list[str]:
 
 async def queue_family_mail(tx: Any, mailer: Mailer, lead: Any, template: str) -> int:
     """Queue ``templates/mail/<template>.*`` to the family in its language."""
-    lang = lead["language"] or "de"
     region = mailer.content.region
     orgs = await tx.fetchall(
         "SELECT org FROM lead_recipients WHERE lead_id = ? ORDER BY routed_at, org",
         (lead["id"],))
+    msg = family_mail(mailer, lead, template, [region.organisations[r["org"]].name
+                                               for r in orgs if r["org"] in region.organisations])
+    kind = "confirm" if template == "confirm" else "selfservice"
+    return await enqueue(tx, msg, kind=kind, lead_id=lead["id"])
+
+
+def family_mail(mailer: Mailer, lead: Any, template: str, recipients: list[str]) -> Any:
+    """Build (not queue) a family mail: CPU only, so a caller can do it before it
+    opens a write transaction and keep the database lock short."""
+    lang = lead["language"] or "de"
     ctx = {
         "lead": lead,
         "municipalities": _names(mailer, json.loads(lead["municipalities"] or "[]")),
-        "recipients": [region.organisations[r["org"]].name for r in orgs
-                       if r["org"] in region.organisations],
+        "recipients": recipients,
         "confirm_url": confirm_url(mailer, lead["public_id"], lang),
         "self_service_url": self_service_url(mailer, lead["public_id"], lang),
         "valid_days": CONFIRM_MAX_AGE // 86400,
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
-    msg = mailer.build(to=address(lead["email"], lead["name"] or ""), subject=subject,
-                       text=text, html=html)
-    kind = "confirm" if template == "confirm" else "selfservice"
-    return await enqueue(tx, msg, kind=kind, lead_id=lead["id"])
+    return mailer.build(to=address(lead["email"], lead["name"] or ""), subject=subject,
+                        text=text, html=html)
 
 
 async def queue_recipient_notices(tx: Any, mailer: Mailer, lead: Any, kind: str) -> int:
