@@ -92,12 +92,14 @@ async def _send(settings: Settings, once: bool) -> int:
     mailer = Mailer(settings, Renderer(settings).env, load_content(settings.content_dir))
     db = await open_db(settings)
     try:
-        await run_forever(db, settings, mailer, stop_after_idle=once)
+        totals = await run_forever(db, settings, mailer, stop_after_idle=once)
         counts = await db.fetchone(
             "SELECT SUM(status = 'queued') AS queued, SUM(status = 'dead') AS dead FROM outbox")
     except asyncio.CancelledError:
         return 0
     finally:
         await db.close()
-    print(f"send-outbox: {counts['queued'] or 0} queued, {counts['dead'] or 0} dead")
+    print(f"send-outbox: sent {totals['sent']}, retry later {totals['retried']},"
+          f" dead {totals['dead']}; now {counts['queued'] or 0} queued,"
+          f" {counts['dead'] or 0} dead")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -34,17 +34,16 @@ def mailer_for_settings(settings: Any) -> Mailer:
     return Mailer(settings, Renderer(settings).env, shipped_content())
 
 
-async def open_db(settings: Any) -> Database:
-    db = Database(settings.database)
-    await db.open()
-    return db
+def database(settings: Any) -> Database:
+    """A Database on the test's SQLite file; ``async with`` opens and closes it."""
+    return Database(settings.database)
 
 
 async def add_lead(db: Database, mailer: Mailer, **changes: Any) -> tuple[int, str, list]:
     """Insert a confirmed lead and route it in the same transaction, as the lead module does."""
     data = {**FAMILY, **changes}
     public_id = secrets.token_hex(8)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     cols = {k: json.dumps(v) if isinstance(v, list) else v for k, v in data.items()}
     cols.update(public_id=public_id, created_at=now, confirmed_at=now)
     names = ", ".join(cols)
@@ -62,13 +61,10 @@ def test_lead_mail_reaches_every_recipient_with_the_family_details(settings, smt
     mailer = mailer_for_settings(settings)
 
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             _, public_id, recipients = await add_lead(db, mailer)
             counts = await deliver_once(db, settings)
             return public_id, recipients, counts
-        finally:
-            await db.close()
 
     public_id, recipients, counts = asyncio.run(go())
     assert [r.org for r in recipients] == ["winterberg", "olpe", "siegen",
@@ -105,14 +101,11 @@ def test_cr_lf_in_name_or_email_cannot_add_a_header(settings, smtp):
     mailer = mailer_for_settings(settings)
 
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             await add_lead(db, mailer, name="Eve\r\nBcc: victim@example.com\r\nX-Evil: 1",
                            email="eve@example.org\r\nCc: other@example.com",
                            municipalities=["olpe"], consents=["municipalities"])
             await deliver_once(db, settings)
-        finally:
-            await db.close()
 
     asyncio.run(go())
     [msg] = smtp.messages
@@ -129,8 +122,7 @@ def test_routing_is_part_of_the_confirming_transaction(settings):
     mailer = mailer_for_settings(settings)
 
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             try:
                 async with db.transaction() as tx:
                     lead_id = await tx.execute(
@@ -151,8 +143,6 @@ def test_routing_is_part_of_the_confirming_transaction(settings):
             kept = (await db.fetchval("SELECT COUNT(*) FROM outbox"),
                     await db.fetchval("SELECT COUNT(*) FROM lead_recipients"))
             return rolled_back, kept
-        finally:
-            await db.close()
 
     rolled_back, kept = asyncio.run(go())
     assert rolled_back == (0, 0)
@@ -161,13 +151,10 @@ def test_routing_is_part_of_the_confirming_transaction(settings):
 
 def _ack(settings, public_id, org):
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             return await db.fetchval(
                 "SELECT r.acknowledged_at FROM lead_recipients r JOIN leads l ON l.id = r.lead_id"
                 " WHERE l.public_id = ? AND r.org = ?", (public_id, org))
-        finally:
-            await db.close()
     return asyncio.run(go())
 
 
@@ -175,11 +162,8 @@ def test_receipt_link_records_once_and_rejects_forgeries(settings, client):
     mailer = mailer_for_settings(settings)
 
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             return await add_lead(db, mailer)
-        finally:
-            await db.close()
 
     _, public_id, _ = asyncio.run(go())
     token = receipt_token(settings.secret_key, public_id, "olpe")
@@ -210,12 +194,11 @@ def test_one_reminder_and_one_agency_note_for_unacknowledged_leads(settings, smt
     days = shipped_content().region.ack_reminder_days
 
     async def go():
-        db = await open_db(settings)
-        try:
-            lead_id, public_id, _ = await add_lead(db, mailer, municipalities=["olpe", "siegen"],
-                                                   consents=["municipalities"])
+        async with database(settings) as db:
+            _, public_id, _ = await add_lead(db, mailer, municipalities=["olpe", "siegen"],
+                                             consents=["municipalities"])
             await deliver_once(db, settings)
-            old = (datetime.now(timezone.utc) - timedelta(days=days, hours=1)).isoformat()
+            old = (datetime.now(UTC) - timedelta(days=days, hours=1)).isoformat()
             async with db.transaction() as tx:
                 await tx.execute("UPDATE lead_recipients SET routed_at = ?", (old,))
                 await tx.execute("UPDATE lead_recipients SET acknowledged_at = ? WHERE org = 'olpe'",
@@ -226,14 +209,12 @@ def test_one_reminder_and_one_agency_note_for_unacknowledged_leads(settings, smt
             first = await queue_reminders(db, mailer)
             second = await queue_reminders(db, mailer)
             later = await queue_reminders(db, mailer,
-                                          now=datetime.now(timezone.utc) + timedelta(days=1))
+                                          now=datetime.now(UTC) + timedelta(days=1))
             await deliver_once(db, settings)
             reminded = await db.fetchall(
                 "SELECT org FROM lead_recipients WHERE reminded_at IS NOT NULL")
             kinds = await db.fetchall("SELECT kind, org FROM outbox WHERE kind != 'lead'")
             return public_id, first, second, later, reminded, kinds
-        finally:
-            await db.close()
 
     public_id, first, second, later, reminded, kinds = asyncio.run(go())
     assert (first, second, later) == (1, 0, 0)
@@ -256,13 +237,10 @@ def test_without_smtp_url_each_mail_is_an_eml_file(settings):
     mailer = mailer_for_settings(settings)
 
     async def go():
-        db = await open_db(settings)
-        try:
+        async with database(settings) as db:
             await add_lead(db, mailer, municipalities=["olpe"], consents=["municipalities",
                                                                           "tourism"])
             return await deliver_once(db, settings)
-        finally:
-            await db.close()
 
     counts = asyncio.run(go())
     assert counts["sent"] == 2

@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Protocol
+from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -86,7 +87,7 @@ class SMTPTransport:
         )
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator["_SMTPSession"]:
+    async def session(self) -> AsyncIterator[_SMTPSession]:
         client = self._client()
         try:
             await client.connect()
@@ -98,7 +99,7 @@ class SMTPTransport:
             try:
                 if client.is_connected:
                     await client.quit()
-            except Exception:  # the messages are accepted already; QUIT is a courtesy
+            except (aiosmtplib.SMTPException, OSError):  # mails are accepted; QUIT is a courtesy
                 client.close()
 
 
@@ -133,7 +134,7 @@ class FileTransport:
         return self.folder / f"{outbox_id:08d}-{stem}.eml"
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator["FileTransport"]:
+    async def session(self) -> AsyncIterator[FileTransport]:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -89,30 +89,36 @@ class _Recorder:
                 return
 
     async def _write(self, items: list[tuple[str, Any, str]]) -> None:
+        """One transaction, one statement per outcome kind (executemany)."""
         sent_at = utcnow()
+        params: dict[str, list[tuple[Any, ...]]] = {"sent": [], "dead": [], "retried": []}
+        for outcome, row, error in items:
+            attempts = row["attempts"] + 1
+            if outcome == "temporary" and attempts >= self.max_attempts:
+                outcome, error = "dead", f"{error} (gave up after {attempts} attempts)"
+            if outcome == "sent":
+                params["sent"].append((attempts, sent_at, row["id"], self.worker_id))
+            elif outcome == "dead":
+                params["dead"].append((attempts, error[:500], row["id"], self.worker_id))
+            else:
+                params["retried"].append((attempts, error[:500], self.now + backoff(attempts),
+                                          row["id"], self.worker_id))
         async with self.db.transaction() as tx:
-            for outcome, row, error in items:
-                attempts = row["attempts"] + 1
-                if outcome == "temporary" and attempts >= self.max_attempts:
-                    outcome, error = "dead", f"{error} (gave up after {attempts} attempts)"
-                if outcome == "sent":
-                    sql = ("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?,"
-                           " lease_owner = NULL, lease_until_ts = NULL, last_error = NULL")
-                    params: tuple[Any, ...] = (attempts, sent_at)
-                    self.counts["sent"] += 1
-                elif outcome == "dead":
-                    sql = ("UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?,"
-                           " lease_owner = NULL, lease_until_ts = NULL")
-                    params = (attempts, error[:500])
-                    self.counts["dead"] += 1
-                else:
-                    sql = ("UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ts = ?,"
-                           " lease_owner = NULL, lease_until_ts = NULL")
-                    params = (attempts, error[:500], self.now + backoff(attempts))
-                    self.counts["retried"] += 1
-                # Only our own lease: never overwrite a row another worker holds now.
-                await tx.execute(sql + " WHERE id = ? AND lease_owner = ?",
-                                 (*params, row["id"], self.worker_id))
+            for outcome, rows in params.items():
+                if rows:
+                    await tx.executemany(_OUTCOME_SQL[outcome], rows)
+                    self.counts[outcome] += len(rows)
+
+
+# Only our own lease: never overwrite a row another worker holds now.
+_OUTCOME_SQL = {
+    "sent": "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL,"
+            " lease_owner = NULL, lease_until_ts = NULL WHERE id = ? AND lease_owner = ?",
+    "dead": "UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?,"
+            " lease_owner = NULL, lease_until_ts = NULL WHERE id = ? AND lease_owner = ?",
+    "retried": "UPDATE outbox SET attempts = ?, last_error = ?, next_attempt_ts = ?,"
+               " lease_owner = NULL, lease_until_ts = NULL WHERE id = ? AND lease_owner = ?",
+}
 
 
 async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
@@ -182,13 +188,15 @@ REMINDER_EVERY = 300.0  # seconds between reminder sweeps
 
 
 async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: bool = False
-                      ) -> None:
+                      ) -> dict[str, int]:
     """Deliver every ``outbox_interval`` seconds (at once again after a full batch),
-    queue reminders every few minutes."""
+    queue reminders every few minutes; with ``stop_after_idle`` return the totals
+    once nothing is due."""
     from ..delivery import queue_reminders
 
     worker_id = default_worker_id()
     next_reminders = 0.0
+    totals = {"sent": 0, "retried": 0, "dead": 0}
     while True:
         try:
             if mailer is not None and time.monotonic() >= next_reminders:
@@ -200,10 +208,12 @@ async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: b
         except Exception:
             log.exception("outbox worker run failed")
             counts = {"claimed": 0}
+        for key in totals:
+            totals[key] += counts.get(key, 0)
         if counts["claimed"] >= 100:
             continue
         if stop_after_idle:
-            return
+            return totals
         await asyncio.sleep(settings.outbox_interval)
 
 
