@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from . import i18n
 from .content import Content, load_content
@@ -49,6 +49,11 @@ class LocaleMiddleware:
             await self.app(scope, receive, send)
             return
         lang, path = i18n.split_language(scope["path"])
+        if lang != i18n.DEFAULT_LANGUAGE and i18n.german_only(path):
+            query = scope.get("query_string", b"").decode("latin-1")
+            await RedirectResponse(path + (f"?{query}" if query else ""), 308)(
+                scope, receive, send)
+            return
         if lang != i18n.DEFAULT_LANGUAGE:
             scope = dict(scope)
             scope["path"] = path

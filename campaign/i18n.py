@@ -92,8 +92,18 @@ def split_language(path: str) -> tuple[str, str]:
     return DEFAULT_LANGUAGE, path
 
 
+# Pages only offered in German (the partner portal and the receipt link are
+# for staff of German municipalities and tourism associations); /nl/… and
+# /en/… of these redirect to the German address.
+GERMAN_ONLY_PATHS = ("/partner", "/quittung")
+
+
+def german_only(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in GERMAN_ONLY_PATHS)
+
+
 def with_language(path: str, lang: str) -> str:
-    if lang == DEFAULT_LANGUAGE:
+    if lang == DEFAULT_LANGUAGE or german_only(path):
         return path
     return f"/{lang}{path}" if path != "/" else f"/{lang}/"
 

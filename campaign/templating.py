@@ -46,6 +46,10 @@ def make_environment(settings: Any) -> jinja2.Environment:
     )
     env.filters["t"] = _translate_content
     env.filters["number"] = _format_number
+    env.filters["date"] = format_date
+    env.filters["datetime"] = format_datetime
+    env.filters["minutes"] = format_minutes
+    env.globals["language_hint"] = _language_hint
     return env
 
 
@@ -93,6 +97,8 @@ def _alternates(context: Mapping[str, Any]) -> list[tuple[str, str]]:
     query = request.url.query
     out = []
     for lang in LANGUAGES:
+        if lang != i18n.DEFAULT_LANGUAGE and i18n.german_only(path):
+            continue  # offered in German only
         url = i18n.with_language(path, lang)
         out.append((lang, url + (f"?{query}" if query else "")))
     return out
@@ -125,6 +131,64 @@ def _format_number(value: int | float) -> str:
     from babel.numbers import format_decimal
 
     return format_decimal(value, locale=_lang())
+
+
+LOCAL_TZ = "Europe/Berlin"  # the region's clock, for every visitor and mail
+
+
+def _as_datetime(value: Any) -> Any:
+    from datetime import UTC, date, datetime
+
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value.strip() \
+            else date.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)  # the database stores UTC
+    return value
+
+
+def format_date(value: Any, format: str = "long") -> str:
+    """``25. November 2026`` / ``25 november 2026`` / ``November 25, 2026``."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from babel import dates
+
+    if value in (None, ""):
+        return ""
+    value = _as_datetime(value)
+    if isinstance(value, datetime):
+        value = value.astimezone(ZoneInfo(LOCAL_TZ)).date()
+    return dates.format_date(value, format, locale=_lang())
+
+
+def format_datetime(value: Any, format: str = "medium") -> str:
+    """Date and time (no seconds) in the region's time zone: ``25.11.2026, 14:05``."""
+    from zoneinfo import ZoneInfo
+
+    from babel import dates
+
+    if value in (None, ""):
+        return ""
+    value = _as_datetime(value)
+    pattern = dates.get_datetime_format(format, locale=_lang()).format(
+        dates.get_time_format("short", locale=_lang()).pattern,
+        dates.get_date_format(format, locale=_lang()).pattern)
+    return dates.format_datetime(value, pattern, tzinfo=ZoneInfo(LOCAL_TZ), locale=_lang())
+
+
+def format_minutes(value: int) -> str:
+    """A travel time: ``70 Minuten`` / ``70 minuten`` / ``70 minutes``."""
+    from babel.units import format_unit
+
+    return format_unit(value, "duration-minute", length="long", locale=_lang())
+
+
+@jinja2.pass_context
+def _language_hint(context: Mapping[str, Any]) -> dict[str, str] | None:
+    from .i18n_prefs import language_hint
+
+    return language_hint(context["request"])
 
 
 class Renderer:
