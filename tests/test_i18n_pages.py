@@ -301,3 +301,15 @@ def test_easy_pages_state_the_configured_deadlines(client):
     assert f"Nach {months} Monaten löschen wir Ihren Namen" in text
     days = client.app.state.settings.pending_retention_days
     assert f"nach {days} Tagen" in client.get("/leichte-sprache/interesse").text
+
+
+def test_self_service_dates_follow_the_page_language(client):
+    from datetime import UTC
+
+    assert submit_lead(client, "en", email="dates@example.org").status_code == 303
+    today = datetime.now(UTC)
+    page = client.get(self_service_path(client, "dates@example.org", "en")).text
+    assert f"<dd>{_in('en', format_date, today)}</dd>" in page  # e.g. November 25, 2026
+    page = client.get(self_service_path(client, "dates@example.org", "nl")).text
+    assert f"<dd>{_in('nl', format_date, today)}</dd>" in page
+    assert f"<dd>{today:%Y-%m-%d}</dd>" not in page
