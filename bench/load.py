@@ -26,7 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Client, fill_form, free_port, rss_mib, start_service, wait_ready
+from common import (
+    Client,
+    cpu_seconds,
+    fill_form,
+    free_port,
+    rss_mib,
+    start_service,
+    wait_ready,
+)
 
 TARGETS = {"showcase": 0.60, "lead submit": 0.30}  # share of baseline req/s
 P99_LIMIT_MS = 50.0
@@ -57,6 +65,7 @@ class Result:
     requests: int
     bad: int
     rss_mib: float = 0.0
+    cpu_ms: float = 0.0  # server CPU per request: comparable even on a busy machine
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -137,11 +146,14 @@ def run_wrk(name: str, url: str, args: argparse.Namespace, pid: int | None,
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    cpu_used = cpu_seconds(pid) - cpu_before if pid else 0.0
     stop.set()
     sampler.join()
     result = parse_wrk(name, out)
     result.rss_mib = peak[0]
+    result.cpu_ms = 1000 * cpu_used / max(result.requests, 1)
     return result
 
 
@@ -245,10 +257,10 @@ def main() -> int:
 def report(results: list[Result]) -> None:
     base = results[0].rps
     print(f"\n{'target':<16}{'req/s':>10}{'ratio':>8}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'requests':>10}{'bad':>6}{'RSS MiB':>9}")
+          f"{'requests':>10}{'bad':>6}{'RSS MiB':>9}{'CPU ms/req':>11}")
     for r in results:
         print(f"{r.name:<16}{r.rps:>10.0f}{r.rps / base:>8.0%}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}"
-              f"{r.requests:>10}{r.bad:>6}{r.rss_mib:>9.0f}")
+              f"{r.requests:>10}{r.bad:>6}{r.rss_mib:>9.0f}{r.cpu_ms:>11.2f}")
     print()
     for r in results[1:]:
         goal = TARGETS.get(r.name)
