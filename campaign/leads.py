@@ -138,12 +138,16 @@ async def recipients(db: Any, lead_id: int) -> list[Any]:
 async def request_new_mail(db: Any, mailer: Mailer, email: str) -> str:
     """Resend the right link to a known address; the caller answers neutrally anyway.
 
+    Pending leads get a new confirmation link; confirmed and withdrawn ones
+    the self-service link (a family that withdrew may still want to erase).
+
     Returns what happened ('confirm', 'selfservice', 'throttled' or 'none') for
     logs and tests only; the page must never show it.
     """
     rows = await db.fetchall(
-        "SELECT * FROM leads WHERE lower(email) = lower(?) AND status IN ('pending', 'confirmed')"
-        " ORDER BY created_at DESC LIMIT 5", (email.strip(),))
+        "SELECT * FROM leads WHERE lower(email) = lower(?) AND email IS NOT NULL"
+        " AND status IN ('pending', 'confirmed', 'withdrawn')"
+        " ORDER BY created_at DESC LIMIT 1", (email.strip(),))
     if not rows:
         return "none"
     row = rows[0]

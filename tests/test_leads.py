@@ -237,3 +237,29 @@ def test_resend_answers_the_same_for_known_and_unknown_addresses(client):
     r = client.post("/interesse/neuer-link", data={"email": "anna.beispiel@example.com"})
     assert r.status_code == 400
     assert count(client, "outbox", "kind = 'confirm'") == before + 1
+
+
+def _ask_for_link(client: TestClient, email: str) -> None:
+    page = client.get("/interesse/neuer-link")
+    r = client.post("/interesse/neuer-link", data={**hidden_fields(page.text), "email": email})
+    assert r.status_code == 303
+
+
+def test_resend_gives_confirmed_families_their_self_service_link(client):
+    from campaign.leads import confirm
+    from campaign.mail import mailer_for
+
+    submit(client)
+    public_id = rows(client, "SELECT public_id FROM leads")[0]["public_id"]
+    assert run(client, confirm, client.app.state.db, mailer_for(client.app), public_id) \
+        == "confirmed"
+    before = count(client, "outbox", "kind = 'selfservice'")
+    _ask_for_link(client, "ANNA.Beispiel@example.com")  # case does not matter
+    assert count(client, "outbox", "kind = 'selfservice'") == before + 1
+    message = rows(client, "SELECT message FROM outbox WHERE kind = 'selfservice'"
+                   " ORDER BY id DESC LIMIT 1")[0]["message"]
+    assert b"/meine-daten/" in message and b"/bestaetigen/" not in message
+    # at most three links of a kind per hour, however often someone asks
+    for _ in range(5):
+        _ask_for_link(client, "anna.beispiel@example.com")
+    assert count(client, "outbox", "kind = 'selfservice'") == 3

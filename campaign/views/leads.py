@@ -210,24 +210,26 @@ def _token_problem(request: Request, problem: str, purpose: str) -> Response:
                                     status_code=status)
 
 
-def _public_id(request: Request, purpose: str, max_age: int) -> str:
-    """The lead's public id from the path token; raises TokenExpired / TokenInvalid."""
+def _public_id(request: Request, purpose: str, max_age: int, page: str) -> str | Response:
+    """The lead's public id from the path token, or the page explaining what is wrong."""
     token = request.path_params["token"]
-    if len(token) > MAX_TOKEN_LEN:
-        raise TokenInvalid("too long")
-    value = read_token(_secret(request), purpose, token, max_age=max_age)
-    if not isinstance(value, str):
-        raise TokenInvalid("malformed payload")
+    try:
+        if len(token) > MAX_TOKEN_LEN:
+            raise TokenInvalid("too long")
+        value = read_token(_secret(request), purpose, token, max_age=max_age)
+        if not isinstance(value, str):
+            raise TokenInvalid("malformed payload")
+    except TokenExpired:
+        return _token_problem(request, "expired", page)
+    except TokenInvalid:
+        return _token_problem(request, "invalid", page)
     return value
 
 
 async def lead_confirm(request: Request) -> Response:
-    try:
-        public_id = _public_id(request, CONFIRM_PURPOSE, CONFIRM_MAX_AGE)
-    except TokenExpired:
-        return _token_problem(request, "expired", "confirm")
-    except TokenInvalid:
-        return _token_problem(request, "invalid", "confirm")
+    public_id = _public_id(request, CONFIRM_PURPOSE, CONFIRM_MAX_AGE, "confirm")
+    if isinstance(public_id, Response):
+        return public_id
     db = request.app.state.db
     result = await leads.confirm(db, mailer_for(request.app), public_id)
     if result in ("unknown", "gone"):
@@ -271,12 +273,9 @@ async def lead_resend(request: Request) -> Response:
 
 
 async def self_service(request: Request) -> Response:
-    try:
-        public_id = _public_id(request, SELF_SERVICE_PURPOSE, SELF_SERVICE_MAX_AGE)
-    except TokenExpired:
-        return _token_problem(request, "expired", "self_service")
-    except TokenInvalid:
-        return _token_problem(request, "invalid", "self_service")
+    public_id = _public_id(request, SELF_SERVICE_PURPOSE, SELF_SERVICE_MAX_AGE, "self_service")
+    if isinstance(public_id, Response):
+        return public_id
     db = request.app.state.db
     lead = await leads.by_public_id(db, public_id)
     if lead is None:
