@@ -9,9 +9,11 @@ together or not at all (the transactional outbox); the worker in
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from .forms import CHILD_AGE_LABELS, INTEREST_LABELS, TIMEFRAME_LABELS
 from .mail import Mailer, address, header_safe
 from .mail.outbox import enqueue, utcnow
 from .routing import Recipient, route
@@ -20,15 +22,8 @@ from .tokens import make_token, read_token
 RECEIPT_PURPOSE = "receipt"
 RECEIPT_MAX_AGE = 365 * 24 * 3600  # a partner may click weeks later; a year is plenty
 
-# German labels for the lead mail (recipients are German offices).
-INTEREST_LABELS = {
-    "kita_schule": "Kita und Schule", "wohnen": "Wohnen", "arbeit": "Arbeit",
-    "medizin_pflege": "Medizin und Pflege", "freizeit": "Freizeit", "natur": "Natur",
-}
-TIMEFRAME_LABELS = {
-    "within_year": "innerhalb eines Jahres", "one_to_three_years": "in ein bis drei Jahren",
-    "just_curious": "erst einmal neugierig",
-}
+# Labels for the lead mail: recipients are German offices, so always the German
+# wording (the form's labels, whose msgid is German; see _de).
 LANGUAGE_LABELS = {"de": "Deutsch", "nl": "Niederländisch", "en": "Englisch"}
 CONSENT_LABELS = {
     "municipalities": "Weitergabe an die gewählten Städte und Gemeinden",
@@ -100,9 +95,9 @@ def lead_context(mailer: Mailer, lead: Mapping[str, Any], org: Any, reason: str
         "reason": REASON_LABELS.get(reason, ""),
         "municipalities": [region.municipalities[s].name for s in
                            _json_list(lead["municipalities"]) if s in region.municipalities],
-        "interests": [INTEREST_LABELS.get(i, str(i)) for i in _json_list(lead["interests"])],
-        "child_ages": [str(a) for a in _json_list(lead["child_ages"])],
-        "timeframe": TIMEFRAME_LABELS.get(lead["timeframe"] or "", lead["timeframe"] or ""),
+        "interests": [_de(INTEREST_LABELS, i) for i in _json_list(lead["interests"])],
+        "child_ages": [_de(CHILD_AGE_LABELS, a) for a in _json_list(lead["child_ages"])],
+        "timeframe": _de(TIMEFRAME_LABELS, lead["timeframe"]) if lead["timeframe"] else "",
         "language": LANGUAGE_LABELS.get(lead["language"] or "de", lead["language"] or ""),
         "name": header_safe(lead["name"] or ""),
         "consent": CONSENT_LABELS.get(consent_group, consent_group),
@@ -113,6 +108,12 @@ def lead_context(mailer: Mailer, lead: Mapping[str, Any], org: Any, reason: str
         "outcome": outcome,
         "receipt_url": mailer.url(f"/quittung/{token}"),
     }
+
+
+def _de(labels: Mapping[str, Any], code: Any) -> str:
+    """German label of a form code (the lazy label's msgid), the code if unknown."""
+    label = labels.get(str(code))
+    return str(getattr(label, "message", label)) if label is not None else str(code)
 
 
 def _consent_group(kind: str) -> str:
@@ -196,7 +197,7 @@ async def queue_reminders(db: Any, mailer: Mailer, *, now: datetime | None = Non
     each (lead, org) is reminded exactly once even with several workers.
     """
     region = mailer.content.region
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     cutoff = (now - timedelta(days=region.ack_reminder_days)).isoformat(timespec="seconds")
     due = await db.fetchall(
         "SELECT r.lead_id, r.org, r.reason FROM lead_recipients r JOIN leads l ON l.id = r.lead_id"

@@ -82,7 +82,8 @@ def test_lead_mail_reaches_every_recipient_with_the_family_details(settings, smt
         for part in (text, html):
             assert "Familie de Vries" in part and "+31 6 1234 5678" in part
             assert "Die Familie spricht" in part and "Niederländisch" in part
-            assert "Medizin und Pflege" in part and "Winterberg, Olpe, Siegen" in part
+            assert "Arbeit in Medizin/Pflege" in part and "Winterberg, Olpe, Siegen" in part
+            assert "3–5 Jahre, 6–9 Jahre" in part and "innerhalb eines Jahres" in part
             assert "Wintersport vor Ort" in part  # quiz outcome with its reason
             assert "Wir kommen im Mai." in part
             assert "/quittung/" in part

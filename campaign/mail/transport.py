@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
@@ -67,10 +67,14 @@ def _classify(exc: BaseException) -> DeliveryFailure:
 
 
 class SMTPTransport:
-    """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://…:465``."""
+    """``smtp://user:pass@host:587`` (STARTTLS when offered) or ``smtps://…:465``;
+    ``?timeout=10`` sets the seconds allowed per SMTP step (default 30)."""
 
     def __init__(self, url: str, timeout: float = DEFAULT_TIMEOUT) -> None:
         parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        if "timeout" in query:
+            timeout = float(query["timeout"][-1])
         if parts.scheme not in ("smtp", "smtps"):
             raise ValueError(f"unsupported mail URL scheme {parts.scheme!r} (smtp, smtps)")
         self.tls = parts.scheme == "smtps"

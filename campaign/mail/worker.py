@@ -127,10 +127,10 @@ async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
     """Claim and send one batch over one connection; returns sent/retried/dead counts."""
     worker_id = worker_id or default_worker_id()
     now = time.time() if now is None else now
+    transport = transport or transport_for(settings)  # a bad URL fails before claiming
     rows = await claim(db, worker_id, now=now, batch=batch)
     if not rows:
         return {"sent": 0, "retried": 0, "dead": 0, "claimed": 0}
-    transport = transport or transport_for(settings)
     sender = parseaddr(settings.mail_from)[1]
     recorder = _Recorder(db, worker_id, settings.outbox_max_attempts, now)
     # The lease is measured on the wall clock of this run, whatever ``now`` says.
