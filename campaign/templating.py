@@ -62,8 +62,8 @@ def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] 
              **path_params: Any) -> str:
     """Path for a named route in the page's language (``/nl/…`` for Dutch)."""
     request: Request = context["request"]
-    path = request.app.url_path_for(name, **path_params)
-    url = i18n.with_language(str(path), _lang())
+    path = _route_path(request.app, name, path_params)
+    url = i18n.with_language(path, _lang())
     if query:
         items = [(k, v) for k, v in query.items() if v not in (None, "")]
         if items:
@@ -74,13 +74,36 @@ def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] 
 @jinja2.pass_context
 def _has_route(context: Mapping[str, Any], name: str) -> bool:
     """Lets shared templates link to a feature only once it is mounted."""
-    return any(getattr(r, "name", None) == name for r in context["request"].app.routes)
+    return _route_path(context["request"].app, name, None) != ""
 
 
 @jinja2.pass_context
 def _static_url(context: Mapping[str, Any], path: str) -> str:
-    request: Request = context["request"]
-    return str(request.app.url_path_for("static", path=path))
+    return _route_path(context["request"].app, "static", {"path": path})
+
+
+def _route_path(app: Any, name: str, params: Mapping[str, Any] | None) -> str:
+    """``app.url_path_for`` memoised per app (a page builds dozens of links, and the
+    router's search raises an exception per non-matching route). ``params=None``
+    asks only whether the route exists: "" when it does not."""
+    cache: dict[Any, str] | None = getattr(app.state, "route_paths", None)
+    if cache is None:
+        cache = app.state.route_paths = {}
+    try:
+        key = (name, tuple(sorted(params.items())) if params is not None else None)
+        return cache[key]
+    except KeyError:
+        pass
+    except TypeError:  # unhashable parameter: no memo
+        return str(app.url_path_for(name, **(params or {})))
+    if params is None:
+        found = any(getattr(r, "name", None) == name for r in app.routes)
+        value = "yes" if found else ""
+    else:
+        value = str(app.url_path_for(name, **params))
+    if len(cache) < 20_000:  # bounded: slugs come from content, not from visitors
+        cache[key] = value
+    return value
 
 
 @jinja2.pass_context
