@@ -263,3 +263,24 @@ def test_resend_gives_confirmed_families_their_self_service_link(client):
     for _ in range(5):
         _ask_for_link(client, "anna.beispiel@example.com")
     assert count(client, "outbox", "kind = 'selfservice'") == 3
+
+
+def test_two_simultaneous_confirmations_route_the_lead_once(client):
+    import asyncio
+
+    from campaign.leads import confirm
+    from campaign.mail import mailer_for
+
+    submit(client)
+    public_id = rows(client, "SELECT public_id FROM leads")[0]["public_id"]
+    db, mailer = client.app.state.db, mailer_for(client.app)
+
+    async def both() -> list[str]:
+        return list(await asyncio.gather(*(confirm(db, mailer, public_id) for _ in range(5))))
+
+    results = client.portal.call(both)
+    assert sorted(results) == ["already"] * 4 + ["confirmed"]
+    routed = count(client, "lead_recipients")
+    assert routed >= 3
+    assert count(client, "outbox", "kind = 'lead'") == routed
+    assert count(client, "consent_events", "event = 'confirmed'") == 3

@@ -235,6 +235,8 @@ async def lead_confirm(request: Request) -> Response:
     if result in ("unknown", "gone"):
         return _token_problem(request, result, "confirm")
     lead = await leads.by_public_id(db, public_id)
+    if lead is None:  # erased by the family in the same moment
+        return _token_problem(request, "unknown", "confirm")
     token = make_token(_secret(request), SELF_SERVICE_PURPOSE, public_id)
     return request.app.state.render(request, "leads/confirmed.html", {
         "first": result == "confirmed",
