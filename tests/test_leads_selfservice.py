@@ -43,6 +43,7 @@ def test_self_service_shows_data_and_recipients(mail_client, smtp, smtp_settings
     r = mail_client.get(path)
     assert r.status_code == 200
     assert "Anna Beispiel" in r.text and EMAIL in r.text and "+49 2761 12345" in r.text
+    assert r.headers["cache-control"] == "no-store"
     assert "Olpe" in r.text and "Attendorn" in r.text
     region = shipped_content().region
     for org in recipient_emails(mail_client):

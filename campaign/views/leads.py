@@ -43,6 +43,8 @@ from ..tokens import TokenExpired, TokenInvalid, make_token, read_token
 from ..vocab import INTERESTS, MAX_MUNICIPALITIES
 
 log = logging.getLogger("campaign.leads")
+# Pages reached through a personal link: never cached, never indexed.
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 STARTED_PURPOSE = "lead-form-started"
 MAX_TOKEN_LEN = 4096
 
@@ -242,7 +244,7 @@ async def lead_confirm(request: Request) -> Response:
         "first": result == "confirmed",
         "recipients": _org_names(request, await leads.recipients(db, lead["id"])),
         "self_service_url": _path(request, "self_service", token=token),
-    })
+    }, headers=PRIVATE)
 
 
 def _org_names(request: Request, rows: list[Any]) -> list[dict[str, Any]]:
@@ -328,7 +330,7 @@ async def _self_service_page(request: Request, lead: Any, here: str, *, ask: str
         "child_age_labels": CHILD_AGE_LABELS,
         "active": lead["status"] in ("pending", "confirmed"),
         "has_data": lead["status"] in ("pending", "confirmed", "withdrawn"),
-    }, status_code=status)
+    }, status_code=status, headers=PRIVATE)
 
 
 routes = [
