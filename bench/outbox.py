@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -152,6 +153,7 @@ async def main(mails: int, rounds: int, batch: int) -> None:
     finally:
         await db.close()
         received = stop_server(server)
+        shutil.rmtree(folder, ignore_errors=True)
     expected = 2 * rounds * mails
     assert received == expected, f"server received {received}, expected {expected}"
     d, o = mails / statistics.median(direct_t), mails / statistics.median(outbox_t)

@@ -146,3 +146,41 @@ def test_eml_files_are_written_atomically(tmp_path):
     files = list((tmp_path / "mail").iterdir())
     assert [f.name for f in files] == ["00000007-x.y_z_example.org.eml"]
     assert files[0].read_bytes() == b"Subject: hi\n\nbody\n"  # no temp files left behind
+
+
+def test_a_per_connection_message_limit_costs_no_attempt(settings):
+    class Limited:
+        """Accepts two messages per connection, then answers 421 and closes."""
+
+        def __init__(self) -> None:
+            self.per_session: dict[int, int] = {}
+            self.accepted = 0
+
+        async def handle_DATA(self, server, session, envelope):
+            n = self.per_session.get(id(session), 0)
+            if n >= 2:
+                return "421 4.7.0 too many messages on this connection"
+            self.per_session[id(session)] = n + 1
+            self.accepted += 1
+            return "250 OK"
+
+    handler = Limited()
+    port = free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings = settings.with_(smtp_url=f"smtp://127.0.0.1:{port}")
+        mailer = mailer_for_settings(settings)
+
+        async def go():
+            async with database(settings) as db:
+                await add_lead(db, mailer)  # six recipients
+                counts = await deliver_once(db, settings)
+                return counts, await db.fetchall("SELECT status, attempts FROM outbox")
+
+        counts, rows = asyncio.run(go())
+    finally:
+        server.stop()
+    assert counts == {"sent": 6, "retried": 0, "dead": 0, "claimed": 6}
+    assert handler.accepted == 6 and len(handler.per_session) == 3
+    assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}

@@ -118,7 +118,14 @@ class _SMTPSession:
         try:
             errors, _ = await self.client.sendmail(sender, [recipient], message)
         except Exception as exc:
-            raise _classify(exc) from exc
+            failure = _classify(exc)
+            if isinstance(failure, TemporaryFailure) and (
+                    failure.code == 421 or not self.client.is_connected):
+                # 421 means the server is closing this channel (RFC 5321): the
+                # message was not taken, and this connection is finished.
+                self.client.close()
+                raise ConnectionLost(str(failure), failure.code) from exc
+            raise failure from exc
         if errors:  # only one recipient: refused recipients arrive as an exception
             code, text = next(iter(errors.values()))
             raise (PermanentFailure if code >= 500 else TemporaryFailure)(f"{code} {text}", code)

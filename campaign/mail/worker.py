@@ -30,6 +30,7 @@ LEASE_SECONDS = 300.0  # far longer than a batch takes; a crashed worker's rows 
 LEASE_MARGIN = 30.0  # stop sending when the lease is this close to running out
 BACKOFF_BASE = 60.0  # first retry after about a minute, then doubling …
 BACKOFF_MAX = 6 * 3600.0  # … up to six hours between attempts
+MAX_RECONNECTS = 20  # per batch, only after a connection delivered something
 
 
 def default_worker_id() -> str:
@@ -136,22 +137,35 @@ async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
     # The lease is measured on the wall clock of this run, whatever ``now`` says.
     stop_at = time.monotonic() + LEASE_SECONDS - LEASE_MARGIN
     remaining = list(rows)
+    reconnects = 0
     try:
-        async with transport.session() as session:
-            while remaining and time.monotonic() < stop_at:
-                row = remaining[0]
-                try:
-                    await session.send(row["id"], sender, row["recipient"], row["message_id"],
-                                       row["message"])
-                except PermanentFailure as exc:
-                    recorder.add("dead", row, str(exc))
-                except ConnectionLost:
-                    raise  # this row and the rest wait for the next batch
-                except DeliveryFailure as exc:
-                    recorder.add("temporary", row, str(exc))
-                else:
-                    recorder.add("sent", row)
-                remaining.pop(0)
+        while remaining and time.monotonic() < stop_at:
+            sent_here = 0
+            try:
+                async with transport.session() as session:
+                    while remaining and time.monotonic() < stop_at:
+                        row = remaining[0]
+                        try:
+                            await session.send(row["id"], sender, row["recipient"],
+                                               row["message_id"], row["message"])
+                        except PermanentFailure as exc:
+                            recorder.add("dead", row, str(exc))
+                        except DeliveryFailure as exc:
+                            if isinstance(exc, ConnectionLost):
+                                raise
+                            recorder.add("temporary", row, str(exc))
+                        else:
+                            recorder.add("sent", row)
+                            sent_here += 1
+                        remaining.pop(0)
+            except ConnectionLost:
+                # A server that closes after some messages (a per-connection limit)
+                # gets a fresh connection for the rest; one that takes nothing
+                # leaves the rest of the batch for a later attempt.
+                if sent_here and reconnects < MAX_RECONNECTS:
+                    reconnects += 1
+                    continue
+                raise
     except DeliveryFailure as exc:
         log.warning("outbox: %s; %d mail(s) wait for the next attempt", exc, len(remaining))
         for row in remaining:
