@@ -42,6 +42,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     await conn.execute("PRAGMA busy_timeout = 10000")
     await conn.execute("PRAGMA foreign_keys = ON")
     await conn.execute("PRAGMA synchronous = NORMAL")
+    await conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 
@@ -51,6 +52,8 @@ def _connect_writer(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA busy_timeout = 10000")  # start-up may wait for another migrating process
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
+    # Erased personal data is overwritten in freed pages, not left for VACUUM.
+    conn.execute("PRAGMA secure_delete = ON")
     return conn
 
 
