@@ -137,7 +137,7 @@ def test_figures_page_shows_charts_and_tables_scoped_to_the_org(client, app):
     assert value("Olpe") == 2 and value("Wenden") == 1  # the Wenden-only lead is not Olpe's
     assert value("2026-09") == 1 and value("2026-10") == 1
     assert "bahnhof-olpe" in html and "Interesse abgeschickt" not in html
-    assert html.count("<caption>") >= 5
+    assert html.count("<caption") >= 5
 
 
 def test_create_user_command(settings, monkeypatch, capsys):

@@ -138,6 +138,15 @@ def axe_violations(page: Any) -> list[str]:
     return list(found)
 
 
+def sideways_overflow(page: Any) -> int:
+    """CSS pixels the page is wider than the viewport (WCAG 1.4.10 reflow: 0 on a phone).
+
+    Wide data tables may scroll inside their own box; the page itself may not.
+    """
+    return int(page.evaluate("document.documentElement.scrollWidth")
+               - page.viewport_size["width"])
+
+
 def documented_cookies() -> set[str]:
     """Cookie names listed in the README's cookie table."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import PHONE, axe_violations, documented_cookies
+from .conftest import PHONE, axe_violations, documented_cookies, sideways_overflow
 
 # One of each page type that exists without a visitor's data.
 PAGES = [
@@ -29,6 +29,8 @@ def test_every_page_type_has_no_axe_violations(session_factory, options):
     for path in PAGES:
         s.goto(path)
         found = axe_violations(s.page)
+        if sideways_overflow(s.page) > 0:
+            found.append(f"page wider than the viewport by {sideways_overflow(s.page)}px")
         if found:
             problems[path] = found
     assert problems == {}
