@@ -90,19 +90,20 @@ def validate_place(label: str, target_kind: str, target_slug: str, medium: str,
 
     errors: dict[str, str] = {}
     if not label.strip():
-        errors["label"] = _("Bitte gebt an, wo der Code hängt oder ausliegt.")
+        errors["label"] = _("Bitte geben Sie an, wo der Code hängt oder ausliegt.")
     elif len(label) > 120:
         errors["label"] = _("Bitte höchstens 120 Zeichen.")
     if target_kind not in TARGET_KINDS:
-        errors["target"] = _("Bitte wählt eine Zielseite.")
+        errors["target"] = _("Bitte wählen Sie eine Zielseite.")
     elif target_kind == "quiz" and target_slug not in quizzes:
         errors["target"] = _("Dieses Quiz gibt es nicht.")
     elif target_kind == "municipality" and target_slug not in municipalities:
         errors["target"] = _("Diesen Ort gibt es nicht.")
     if medium not in MEDIA:
-        errors["medium"] = _("Bitte wählt QR-Code oder Druck.")
+        errors["medium"] = _("Bitte wählen Sie QR-Code oder Druck.")
     if not clean_attribution({"utm_campaign": campaign}):
-        errors["campaign"] = _("Bitte gebt einen Kampagnennamen an (Buchstaben, Ziffern, Bindestrich).")
+        errors["campaign"] = _("Bitte geben Sie einen Kampagnennamen an "
+                               "(Buchstaben, Ziffern, Bindestrich).")
     if len(pitch) > 140:
         errors["pitch"] = _("Bitte höchstens 140 Zeichen.")
     return errors
@@ -240,8 +241,8 @@ async def place_figures(db: Any, codes: list[str]) -> dict[str, dict[str, int]]:
         return out
     marks = ",".join("?" * len(codes))
     for row in await db.fetchall(
-            f"SELECT place_code AS k, SUM(count) AS n FROM place_scans WHERE place_code IN ({marks})"
-            " GROUP BY place_code", codes):
+            "SELECT place_code AS k, SUM(count) AS n FROM place_scans"
+            f" WHERE place_code IN ({marks}) GROUP BY place_code", codes):
         out[row["k"]]["visits"] = row["n"]
     for row in await db.fetchall(
             "SELECT utm_source AS k, SUM(count) AS n FROM funnel_counts WHERE step = 'finished'"

@@ -23,7 +23,7 @@ from .tokens import make_token, read_token
 
 WIDTH, HEIGHT = 1200, 630
 # Bump when the drawing changes so cached images are drawn again.
-TEMPLATE_VERSION = "2"
+TEMPLATE_VERSION = "3"
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 TOKEN_PURPOSE = "share-result"
 
@@ -67,7 +67,7 @@ def _landscape(seed: str) -> Image.Image:
         t = y / HEIGHT
         draw.line([(0, y), (WIDTH, y)], fill=tuple(
             round(a + (b - a) * t) for a, b in zip(SKY_TOP, SKY_BOTTOM)))
-    sx, sy = rnd.randint(760, 1080), rnd.randint(70, 150)
+    sx, sy = rnd.randint(930, 1110), rnd.randint(70, 150)
     draw.ellipse([sx - 55, sy - 55, sx + 55, sy + 55], fill=(255, 221, 120))
     for i, colour in enumerate(HILLS):
         base = 300 + i * 90
@@ -78,10 +78,10 @@ def _landscape(seed: str) -> Image.Image:
         draw.polygon(points + [(WIDTH, HEIGHT), (0, HEIGHT)], fill=colour)
         shade = tuple(max(0, c - 28) for c in colour)
         for _ in range(14 + 6 * i):
-            x = rnd.randint(0, WIDTH)
-            y = base - amp * math.sin(freq * x / WIDTH * math.pi + phase) + rnd.randint(4, 40)
+            tx = rnd.randint(0, WIDTH)
+            ty = base - amp * math.sin(freq * tx / WIDTH * math.pi + phase) + rnd.randint(4, 40)
             h = 26 + 14 * i + rnd.randint(0, 16)
-            draw.polygon([(x, y - h), (x - h * 0.32, y), (x + h * 0.32, y)], fill=shade)
+            draw.polygon([(tx, ty - h), (tx - h * 0.32, ty), (tx + h * 0.32, ty)], fill=shade)
     lake_y = HEIGHT - 95
     draw.ellipse([rnd.randint(-200, 300), lake_y, rnd.randint(900, 1400), HEIGHT + 120],
                  fill=LAKE)
@@ -89,15 +89,17 @@ def _landscape(seed: str) -> Image.Image:
 
 
 def _fit(text: str, width: int, start: int, smallest: int, bold: bool) -> tuple[Any, list[str]]:
-    """Largest font (down to ``smallest``) at which the text wraps into ≤ 2 lines."""
-    size = start
-    while True:
-        font = _font(size, bold)
-        lines = _wrap(text, font, width)
-        fits = all(font.getlength(line) <= width for line in lines)
-        if (len(lines) <= 2 and fits) or size <= smallest:
-            return font, lines[:3]
-        size -= 4
+    """Largest font at which the text fits in two lines (short names) or three (sentences)."""
+    for max_lines, floor in ((2, 56), (3, smallest)):
+        size = start
+        while size >= floor:
+            font = _font(size, bold)
+            lines = _wrap(text, font, width)
+            if len(lines) <= max_lines and all(font.getlength(ln) <= width for ln in lines):
+                return font, lines
+            size -= 4
+    font = _font(smallest, bold)
+    return font, _wrap(text, font, width)[:3]
 
 
 def _wrap(text: str, font: Any, width: int) -> list[str]:

@@ -1,6 +1,6 @@
 """In a real browser: no page talks to any host but the service until a share link is clicked.
 
-The app runs under uvicorn on a free loopback port; Debian's chromium loads
+The app runs under uvicorn on a free loopback port (tests/live.py); Debian's chromium loads
 every public page (and a quiz run up to its outcome) while every request is
 recorded. Requests to the networks are answered by an abort here, so the
 test never reaches the internet even after the click.
@@ -10,61 +10,32 @@ from __future__ import annotations
 
 import base64
 import io
-import threading
-import time
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlparse
 
 import pytest
-import uvicorn
 import zxingcpp
 from PIL import Image
 
 from campaign import places
-from campaign.app import create_app
 from campaign.settings import Settings
 from campaign.share import SHARE_HOSTS, make_result_token, qr_code
 
-from .conftest import free_port, shipped_content
+from .conftest import shipped_content
+from .live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-class Server:
-    def __init__(self, settings: Settings) -> None:
-        self.port = free_port()
-        self.settings = settings.with_(base_url=f"http://127.0.0.1:{self.port}")
-        self.app = create_app(self.settings, content=shipped_content())
-        self.server = uvicorn.Server(uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("share-browser")
     settings = Settings(database=folder / "db.sqlite3", secret_key="share-browser-" + "s" * 32,
                         mail_dir=folder / "mail", background=False, min_fill_seconds=0.0)
-    with Server(settings) as s:
+    with LiveServer(settings) as s:
         yield s
 
 
@@ -111,7 +82,7 @@ def test_no_request_leaves_the_service_before_a_share_link_is_clicked(server, br
     assert page.locator("h1").inner_text().startswith("Unsere Familie passt nach")
 
     hosts = {urlparse(u).netloc for u in requests if not u.startswith(("data:", "blob:"))}
-    assert hosts == {f"127.0.0.1:{server.port}"}, hosts
+    assert hosts == {server.host}, hosts
     loaded = len(requests)
     assert loaded >= len(paths)
 
@@ -129,7 +100,8 @@ def test_qr_svg_decodes_to_the_place_url_when_rendered(browser):
     svg = qr_code(url, "svg")
     page = browser.new_page()
     data = base64.b64encode(svg).decode()
-    page.set_content(f'<img id="qr" width="400" height="400" src="data:image/svg+xml;base64,{data}">')
+    page.set_content(f'<img id="qr" width="400" height="400" '
+                     f'src="data:image/svg+xml;base64,{data}">')
     page.wait_for_function("document.getElementById('qr').complete")
     shot = page.locator("#qr").screenshot()
     page.close()

@@ -14,8 +14,15 @@ from starlette.routing import Route
 
 from .. import i18n, places
 from ..i18n import gettext as _
-from ..share import (Card, cache_dir, cached_card, make_result_token, qr_code, read_result_token,
-                     top_slugs)
+from ..share import (
+    Card,
+    cache_dir,
+    cached_card,
+    make_result_token,
+    qr_code,
+    read_result_token,
+    top_slugs,
+)
 from ..tokens import TokenExpired, TokenInvalid
 
 IMAGE_CACHE = "public, max-age=86400"
@@ -35,8 +42,9 @@ async def _png(request: Request, card: Card) -> Response:
 async def image_default(request: Request) -> Response:
     region = request.app.state.content.region
     lang = i18n.current_language.get()
-    return await _png(request, Card(kicker=_("Südwestfalen"), title=region.title.get(lang),
-                                    footer=_footer(), seed="campaign"))
+    return await _png(request, Card(kicker=region.title.get(lang),
+                                    title=region.tagline.get(lang), footer=_footer(),
+                                    seed="campaign"))
 
 
 async def image_municipality(request: Request) -> Response:
@@ -145,7 +153,8 @@ routes = [
 # -- portal: print places, QR codes, A6 cards, figures ---------------------------
 
 try:  # the partner portal provides login and rendering; without it no portal pages
-    from .partner_account import portal, render as portal_render, see_other
+    from .partner_account import portal, see_other
+    from .partner_account import render as portal_render
 except ModuleNotFoundError:  # pragma: no cover - only while the portal is missing
     portal = None  # type: ignore[assignment]
 
