@@ -203,18 +203,18 @@ class ChannelVisitMiddleware:
         path = scope.get("path", "")
         if path.startswith(("/static", "/q/", "/partner", "/teilen/bild")):
             return
-        headers = dict(scope.get("headers") or [])
-        referer = headers.get(b"referer", b"").decode("latin-1")
-        host = headers.get(b"host", b"").decode("latin-1")
-        if referer and urlparse(referer).netloc == host:
-            return
-        query = dict(parse_qsl(scope["query_string"].decode("latin-1")))
-        attribution = clean_attribution(query)
-        if "utm_source" not in attribution or "place" in attribution:
-            return
-        app = scope.get("app")
-        db = getattr(getattr(app, "state", None), "db", None)
+        state = getattr(scope.get("app"), "state", None)
+        db, settings = getattr(state, "db", None), getattr(state, "settings", None)
         if db is None:
+            return
+        headers = dict(scope.get("headers") or [])
+        referer = urlparse(headers.get(b"referer", b"").decode("latin-1")).netloc
+        ours = {headers.get(b"host", b"").decode("latin-1"),
+                urlparse(getattr(settings, "base_url", "")).netloc}
+        if referer and referer in ours:
+            return
+        attribution = clean_attribution(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
+        if "utm_source" not in attribution or "place" in attribution:
             return
         try:
             await count_visit(db, attribution)

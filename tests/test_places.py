@@ -114,6 +114,9 @@ def test_channel_visits_count_entries_from_outside_only(client, app, settings):
     client.get("/" + query)
     client.get("/orte/olpe" + query, headers={"referer": "http://testserver/"})  # inside: no
     client.get("/orte/olpe" + query, headers={"referer": "https://m.facebook.com/"})
+    # behind a proxy the Host may differ; the configured public address is ours too
+    client.get("/orte/olpe" + query,
+               headers={"referer": settings.base_url + "/", "host": "app:8000"})
     figures = dict(on_loop(client, places.channel_figures, app.state.db))
     assert figures[("social", "facebook")]["visits"] == 2
 
