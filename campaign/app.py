@@ -61,10 +61,25 @@ class LocaleMiddleware:
         scope.setdefault("state", {})["lang"] = lang
         scope["campaign_path"] = path
         token = i18n.current_language.set(lang)
+        if lang == i18n.DEFAULT_LANGUAGE and not i18n.german_only(path):
+            send = _vary_on_language(send)  # the page may carry a language hint
         try:
             await self.app(scope, receive, send)
         finally:
             i18n.current_language.reset(token)
+
+
+def _vary_on_language(send: Any) -> Any:
+    """Tell shared caches that an unprefixed page depends on Accept-Language."""
+
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            headers.append((b"vary", b"Accept-Language"))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped
 
 
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:

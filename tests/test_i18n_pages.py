@@ -313,3 +313,8 @@ def test_self_service_dates_follow_the_page_language(client):
     page = client.get(self_service_path(client, "dates@example.org", "nl")).text
     assert f"<dd>{_in('nl', format_date, today)}</dd>" in page
     assert f"<dd>{today:%Y-%m-%d}</dd>" not in page
+
+
+def test_unprefixed_pages_tell_caches_they_vary_by_language(client):
+    assert "Accept-Language" in client.get("/orte/olpe").headers.get("vary", "")
+    assert "Accept-Language" not in client.get("/nl/orte/olpe").headers.get("vary", "")
