@@ -172,7 +172,8 @@ def csrf_valid(request: Request, submitted: object) -> bool:
     if not cookie or not isinstance(submitted, str) or not submitted:
         return False
     expected = _csrf_sign(request.app.state.settings.secret_key, cookie)
-    return hmac.compare_digest(expected, submitted)
+    # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500)
+    return hmac.compare_digest(expected.encode(), submitted.encode("utf-8", "surrogatepass"))
 
 
 # -- rate limiting -------------------------------------------------------------
