@@ -104,7 +104,7 @@ def lead_context(mailer: Mailer, lead: Mapping[str, Any], org: Any, reason: str
         "consent_text": _consent_text(mailer.content, consent_group),
         "consent_version": lead["consent_version"] or "",
         "confirmed_at": _german_date(lead["confirmed_at"]),
-        "quiz": lead["quiz"] or "",
+        "quiz": _quiz_title(mailer.content, lead["quiz"]),
         "outcome": outcome,
         "receipt_url": mailer.url(f"/quittung/{token}"),
     }
@@ -120,6 +120,11 @@ def _consent_group(kind: str) -> str:
     from .vocab import ORG_KIND_TO_CONSENT
 
     return ORG_KIND_TO_CONSENT[kind]
+
+
+def _quiz_title(content: Any, slug: str | None) -> str:
+    quiz = content.extras.get("quizzes", {}).get(slug) if slug else None
+    return str(quiz.title) if quiz is not None else (slug or "")
 
 
 def _consent_text(content: Any, group: str) -> str:

@@ -25,7 +25,7 @@ FAMILY = {
     "interests": ["medizin_pflege", "natur"], "timeframe": "within_year",
     "municipalities": ["winterberg", "olpe", "siegen"],
     "consents": ["municipalities", "tourism", "skilled_workers"],
-    "consent_version": "2026-11-1", "quiz": "wohnen",
+    "consent_version": "2026-11-1", "quiz": "familie",
     "quiz_outcome": [{"slug": "winterberg", "score": 12, "reasons": ["Wintersport vor Ort"]}],
 }
 
@@ -84,7 +84,9 @@ def test_lead_mail_reaches_every_recipient_with_the_family_details(settings, smt
             assert "Die Familie spricht" in part and "Niederländisch" in part
             assert "Arbeit in Medizin/Pflege" in part and "Winterberg, Olpe, Siegen" in part
             assert "3–5 Jahre, 6–9 Jahre" in part and "innerhalb eines Jahres" in part
-            assert "Wintersport vor Ort" in part  # quiz outcome with its reason
+            assert "Wintersport vor Ort" in part  # quiz outcome with its reason …
+            assert "Welcher Ort passt zu eurer Familie?" in part  # … and the quiz's title
+            assert "Übereinstimmung: 12 %" in part
             assert "Wir kommen im Mai." in part
             assert "/quittung/" in part
         assert "Anfrage erhalten" in html
