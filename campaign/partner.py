@@ -23,6 +23,7 @@ EXPORT_LIMIT = 50_000
 NOTE_MAX = 2000
 _SOURCE_RE = re.compile(r"^[a-z0-9._-]{1,64}$")
 VISIBLE = "l.status = 'confirmed'"
+MAX_ID = 2**63 - 1  # SQLite's INTEGER range; larger ids from a URL simply do not exist
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def parse_filters(params: Mapping[str, str], municipalities: Mapping[str, Any]
         else:
             errors[name] = message
     raw_page = params.get("page") or "1"
-    values["page"] = int(raw_page) if raw_page.isdigit() and 0 < int(raw_page) < 100_000 else 1
+    values["page"] = int(raw_page) if re.fullmatch(r"[1-9][0-9]{0,4}", raw_page) else 1
     return Filters(**values), errors
 
 
@@ -179,6 +180,8 @@ async def export_leads(db: Any, viewer: Viewer, f: Filters) -> list[dict[str, An
 
 async def get_lead(db: Any, viewer: Viewer, lead_id: int, region: Any) -> dict[str, Any] | None:
     """Everything the detail page shows, or None when the viewer may not see the lead."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
     scope, params = _scope(viewer, Filters())
     row = await db.fetchone(f"SELECT {COLUMNS} {scope} AND l.id = ?", [*params, lead_id])
     if row is None:
@@ -212,6 +215,8 @@ async def set_status(db: Any, viewer: Viewer, lead_id: int, status: str,
     """Change one recipient row's follow-up state; None when not visible to the viewer."""
     if status not in FOLLOW_UP:
         raise ValueError(status)
+    if not 0 < lead_id <= MAX_ID:
+        return None
     target = (org or viewer.org) if viewer.admin else viewer.org
     async with db.transaction() as tx:
         row = await tx.fetchone(
@@ -229,6 +234,8 @@ async def set_status(db: Any, viewer: Viewer, lead_id: int, status: str,
 
 async def add_note(db: Any, viewer: Viewer, lead_id: int, body: str) -> bool:
     """Store a note under the viewer's organisation; False when the lead is not visible."""
+    if not 0 < lead_id <= MAX_ID:
+        return False
     scope, params = _scope(viewer, Filters())
     async with db.transaction() as tx:
         if await tx.fetchone(f"SELECT 1 {scope} AND l.id = ?", [*params, lead_id]) is None:
@@ -318,6 +325,8 @@ async def resend(db: Any, viewer: Viewer, outbox_id: int | None = None) -> int:
         raise PermissionError("only the agency admin re-sends mail")
     from .mail import worker  # written by the delivery feature; imported when needed
 
+    if outbox_id is not None and not 0 < outbox_id <= MAX_ID:
+        return 0
     if outbox_id is None:
         count = await worker.requeue(db, all_dead=True)
     else:

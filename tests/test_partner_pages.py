@@ -16,7 +16,7 @@ from campaign.csvexport import neutralise, to_csv
 from campaign.partner import parse_filters
 
 from .conftest import shipped_content
-from .test_partner_support import add_lead, add_user, call, login, rows
+from .test_partner_support import add_lead, add_user, call, csrf, login, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -206,3 +206,28 @@ def test_export_leads_command(tmp_path, settings, org, expected):
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").strip().split("\r\n")
     assert len(lines) == 1 + expected and lines[1].split(";")[3] == "'=F0"
+
+
+def test_odd_ids_and_parameters_never_break_a_page(client, app):
+    lead_id = add_lead(client, app, ["olpe"])
+    add_user(client, app, "suedwestfalen-agentur", role="admin")
+    login(client, "admin@suedwestfalen-agentur.example.org")
+    token = csrf(client)
+    huge = "9" * 30
+    assert client.get(f"/partner/lead/{huge}").status_code == 404
+    assert client.get("/partner/lead/0").status_code == 404
+    r = client.post(f"/partner/lead/{huge}/status", data={"csrf_token": token,
+                                                          "status": "kontaktiert"})
+    assert r.status_code == 404
+    r = client.post(f"/partner/lead/{huge}/notiz", data={"csrf_token": token, "note": "x"})
+    assert r.status_code == 404
+    for page in ("²", "0", "-3", huge, "1e3"):
+        r = client.get("/partner/", params={"page": page})
+        assert r.status_code == 200 and "1 Interessent<" in r.text, page
+    for value in ("²", huge, "abc"):
+        r = client.post("/partner/postausgang", data={"csrf_token": token, "outbox_id": value})
+        assert r.status_code in (303, 400), value
+    assert client.get("/partner/postausgang", params={"requeued": "²"}).status_code == 200
+    assert client.get(f"/partner/lead/{lead_id}").status_code == 200
+    assert rows(client, app, "SELECT status FROM lead_recipients")[0]["status"] == "neu"
+

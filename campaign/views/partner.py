@@ -6,6 +6,7 @@ campaign/partner.py, in SQL.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -159,7 +160,7 @@ async def outbox(request: Request, viewer: Viewer) -> Response:
         raw = str(form.get("outbox_id", ""))
         if form.get("all"):
             count = await partner.resend(db, viewer)
-        elif raw.isdigit():
+        elif re.fullmatch(r"[0-9]{1,20}", raw):
             count = await partner.resend(db, viewer, int(raw))
         else:
             raise HTTPException(400)
@@ -167,7 +168,7 @@ async def outbox(request: Request, viewer: Viewer) -> Response:
     requeued = request.query_params.get("requeued", "")
     return render(request, "partner/outbox.html", {
         "dead": await partner.dead_letters(db, viewer),
-        "requeued": int(requeued) if requeued.isdigit() else None,
+        "requeued": int(requeued) if re.fullmatch(r"[0-9]{1,9}", requeued) else None,
     }, viewer=viewer)
 
 

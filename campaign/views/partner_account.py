@@ -17,8 +17,9 @@ from ..i18n import gettext as _
 from ..partner import Viewer, viewer_for
 from ..security import CSRF_FIELD, RateLimiter, client_key, csrf_valid
 
-# The cookie is valid for the portal in every language prefix (/partner, /nl/partner, …).
-COOKIE_PATHS = tuple(i18n.with_language("/partner", lang) for lang in LANGUAGES)
+# The cookie is valid for the portal under every path it can be reached at
+# (just /partner while the portal is German-only; /nl/partner … otherwise).
+COOKIE_PATHS = tuple(dict.fromkeys(i18n.with_language("/partner", lang) for lang in LANGUAGES))
 PortalView = Callable[[Request, Viewer], Awaitable[Response]]
 
 
