@@ -68,6 +68,8 @@ def test_login_sets_a_strict_session_cookie_and_logout_ends_it(client, app):
     stored = rows(client, app, "SELECT id_hash FROM sessions")[0]["id_hash"]
     assert stored not in main  # only a hash is stored
     assert client.get("/partner/").status_code == 200
+    assert login(client, "staff@olpe.example.org").status_code == 303
+    assert _sessions(client, app) == 1  # the earlier session ended with the new login
     old_cookie = client.cookies.get("session", path="/partner")
     r = client.post("/partner/logout", data={"csrf_token": csrf(client)})
     assert r.status_code == 303 and "out=1" in r.headers["location"]

@@ -143,6 +143,10 @@ def test_admin_of_the_agency_sees_all_leads(client, app):
         assert f"Familie {org} 0" in page.text
     some = ids["tvsw"][0]
     assert client.get(f"/partner/lead/{some}").status_code == 200
+    stats = client.get("/partner/statistik").text
+    assert "Interesse abgeschickt" in stats and "Zahlen der ganzen Kampagne" in stats
+    assert re.search(r'<th scope="row">Olpe</th><td class="num">1</td>', stats)
+    assert re.search(r'<th scope="row">Soest</th><td class="num">6</td>', stats)
     export = client.get("/partner/export.csv").content.decode("utf-8-sig")
     assert len(export.strip().splitlines()) == 1 + total
     r = client.post(f"/partner/lead/{some}/status",

@@ -123,6 +123,9 @@ async def login(request: Request) -> Response:
         db = request.app.state.db
         result = await auth.attempt_login(db, email, password, client_key(request))
         if result.user is not None:
+            previous = request.cookies.get(auth.SESSION_COOKIE)
+            if previous:  # signing in again (maybe as someone else) ends the old session
+                await auth.end_session(db, previous)
             sid = await auth.create_session(db, result.user.id)
             async with db.transaction() as tx:
                 await auth.audit(tx, result.user, "login")
