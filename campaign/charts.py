@@ -57,7 +57,7 @@ def bar_chart(chart_id: str, items: Sequence[tuple[str, int]], title: str, desc:
 def line_chart(chart_id: str, points: Sequence[tuple[str, int]], title: str, desc: str,
                width: int = CHART_WIDTH, height: int = 240) -> Markup:
     """A line over equally spaced periods (e.g. months), with dots and axis labels."""
-    left, right, top_pad, bottom = 40, 20, 16, 36
+    left, right, top_pad, bottom = 44, 40, 16, 36
     inner_w, inner_h = width - left - right, height - top_pad - bottom
     top = max((v for _, v in points), default=0) or 1
     step = inner_w / max(1, len(points) - 1)
@@ -70,13 +70,15 @@ def line_chart(chart_id: str, points: Sequence[tuple[str, int]], title: str, des
     parts.append(f'<text class="chart-value" x="{left - 6}" y="{base_y}"'
                  ' text-anchor="end">0</text>')
     coords = []
+    every = max(1, -(-len(points) // 8))  # at most about eight axis labels
     for i, (label, value) in enumerate(points):
         x = left + (i * step if len(points) > 1 else inner_w / 2)
         y = base_y - inner_h * max(value, 0) / top
         coords.append(f"{_num(x)},{_num(y)}")
         parts.append(f'<circle class="chart-dot" cx="{_num(x)}" cy="{_num(y)}" r="4"/>')
-        parts.append(f'<text class="chart-label" x="{_num(x)}" y="{height - 12}"'
-                     f' text-anchor="middle">{escape(label)}</text>')
+        if i % every == 0 or i == len(points) - 1:
+            parts.append(f'<text class="chart-label" x="{_num(x)}" y="{height - 12}"'
+                         f' text-anchor="middle">{escape(label)}</text>')
     if len(coords) > 1:
         parts.insert(4, f'<polyline class="chart-line" fill="none" points="{" ".join(coords)}"/>')
     parts.append("</svg>")
