@@ -1,0 +1,269 @@
+"""Delivery under faults: no lead may be lost when SMTP goes away or the service dies.
+
+    python bench/faults.py [--leads 1000] [--workers 8] [--smtp-down 15] [--timeout 900]
+
+Families submit the lead form and confirm from the mail they receive, all
+through real HTTP against ``uvicorn_run.py`` (real SQLite file, outbox worker
+on). The mail server is an aiosmtpd server inside this process. During the
+run the mail server is stopped for a while, and the service is killed with
+SIGKILL and started again on the same database. At the end every confirmed
+lead must have reached every recipient routed to it, and every mail in the
+outbox must have arrived: the script prints leads, expected deliveries,
+delivered, lost (must be 0) and duplicates (the same Message-ID accepted
+twice: delivery is at-least-once, so a kill between "accepted" and "recorded"
+may resend). Exit status 1 when anything was lost.
+
+Mails that failed while the server was down come back after the worker's
+back-off (about a minute), and a batch the killed process had leased comes
+back when its lease runs out (five minutes): the run takes that long.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import http.client
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import Client, fill_form, free_port, start_service
+
+CONFIRM = re.compile(r"https?://[^/\s]+(/bestaetigen/[A-Za-z0-9._-]+)")
+
+
+class MailServer:
+    """aiosmtpd on a fixed loopback port that records every accepted message."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.lock = threading.Lock()
+        self.message_ids: Counter[str] = Counter()
+        self.confirm_links: list[str] = []
+        self.accepted = 0
+        self.controller: Any = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        body = msg.get_body(preferencelist=("plain",))
+        text = body.get_content() if body is not None else ""
+        message_id = "".join(str(msg["Message-ID"]).split())  # a folded header keeps spaces
+        with self.lock:
+            self.accepted += 1
+            self.message_ids[message_id] += 1
+            if self.message_ids[message_id] == 1:
+                self.confirm_links += CONFIRM.findall(text)
+        return "250 OK"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+class Service:
+    """The service as a subprocess that can be killed and started again."""
+
+    def __init__(self, folder: Path, port: int, smtp_port: int) -> None:
+        self.folder, self.port = folder, port
+        self.env = {"CAMPAIGN_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+                    "CAMPAIGN_RATE_LIMIT_PER_HOUR": "1000000000"}
+        self.proc: subprocess.Popen[Any] | None = None
+        self.up = threading.Event()
+
+    def start(self) -> None:
+        self.proc = start_service(self.folder, self.port, **self.env)
+        self.up.set()
+
+    def kill(self) -> None:
+        self.up.clear()
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+
+def request(port: int, method: str, path: str, body: bytes | None = None,
+            cookie: str = "") -> int:
+    """One request on a fresh connection; raises OSError when the service is down."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Cookie": cookie}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
+
+
+def persist(action: Any, service: Service, what: str) -> int:
+    """Retry like a patient family: the service may be restarting."""
+    for _ in range(600):
+        service.up.wait(timeout=60)
+        try:
+            return int(action())
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.2)
+    raise RuntimeError(f"gave up on {what}")
+
+
+def db_rows(folder: Path, sql: str) -> list[tuple[Any, ...]]:
+    conn = sqlite3.connect(folder / "campaign.sqlite3", timeout=30)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--leads", type=int, default=1000)
+    ap.add_argument("--workers", type=int, default=8)
+    ap.add_argument("--timeout", type=float, default=900.0)
+    ap.add_argument("--smtp-down", type=float, default=15.0, help="seconds without SMTP")
+    args = ap.parse_args()
+    started = time.monotonic()
+    folder = Path(tempfile.mkdtemp(prefix="campaign-faults-"))
+    mail = MailServer(free_port())
+    mail.start()
+    service = Service(folder, free_port(), mail.port)
+    service.start()
+    try:
+        return run(args, folder, mail, service, started)
+    finally:
+        service.stop()
+        mail.stop()
+
+
+def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Service,
+        started: float) -> int:
+    base = f"http://127.0.0.1:{service.port}"
+    client = Client(base)
+    status, _, html = client.request("/interesse?orte=hilchenbach,olpe")
+    assert status == 200, status
+    time.sleep(3.5)  # the form's minimum fill time; its signed start time stays valid
+    action, fields = fill_form(html, email="family@example.org")
+    cookie = "; ".join(f"{c.name}={c.value}" for c in client.jar)
+    path = urllib.parse.urlsplit(action or "/interesse").path
+
+    def submit(i: int) -> int:
+        body = urllib.parse.urlencode(
+            [(k, f"family{i}@example.org" if v == "family@example.org" else v)
+             for k, v in fields]).encode()
+        return persist(lambda: request(service.port, "POST", path, body, cookie), service,
+                       f"lead {i}")
+
+    confirmed: set[str] = set()
+    confirm_statuses: Counter[int] = Counter()
+    stop_confirming = threading.Event()
+
+    def confirmer() -> None:
+        while not stop_confirming.is_set():
+            with mail.lock:
+                links = [link for link in mail.confirm_links if link not in confirmed]
+            for link in links:
+                status = persist(lambda link=link: request(service.port, "GET", link),
+                                 service, "confirmation")
+                confirm_statuses[status] += 1
+                if status < 500:
+                    confirmed.add(link)
+            time.sleep(0.2)
+
+    confirm_thread = threading.Thread(target=confirmer, daemon=True)
+    confirm_thread.start()
+    statuses: Counter[int] = Counter()
+    fault_log: list[str] = []
+    with ThreadPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(submit, i) for i in range(args.leads)]
+        smtp_down, kill_at = args.leads * 2 // 10, args.leads // 2
+        for i, future in enumerate(futures, 1):
+            statuses[future.result()] += 1
+            if i == smtp_down:
+                mail.stop()
+                fault_log.append(f"{time.monotonic() - started:6.1f}s  SMTP server stopped")
+
+                def restart_mail() -> None:
+                    mail.start()
+                    fault_log.append(f"{time.monotonic() - started:6.1f}s  SMTP server started")
+
+                threading.Timer(args.smtp_down, restart_mail).start()
+            elif i == kill_at:
+                service.kill()
+                fault_log.append(f"{time.monotonic() - started:6.1f}s  service killed (SIGKILL)")
+                service.start()
+                fault_log.append(f"{time.monotonic() - started:6.1f}s  service started again")
+    fault_log.append(f"{time.monotonic() - started:6.1f}s  all {args.leads} leads submitted")
+
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        queued = db_rows(folder, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'")[0][0]
+        pending = db_rows(folder, "SELECT COUNT(*) FROM leads WHERE status = 'pending'")[0][0]
+        if not queued and not pending:
+            break
+        time.sleep(1.0)
+    stop_confirming.set()
+    confirm_thread.join(timeout=60)
+    fault_log.append(f"{time.monotonic() - started:6.1f}s  outbox drained")
+    fault_log.append(f"confirmation pages answered: {dict(confirm_statuses)}")
+    return report(folder, mail, statuses, fault_log, args.leads)
+
+
+def report(folder: Path, mail: MailServer, statuses: Counter[int], fault_log: list[str],
+           families: int) -> int:
+    outbox = db_rows(folder, "SELECT kind, message_id, status FROM outbox")
+    expected = {mid for _, mid, _ in outbox}
+    with mail.lock:
+        received = dict(mail.message_ids)
+    delivered = expected & set(received)
+    lost = expected - delivered
+    duplicates = sum(n - 1 for n in received.values() if n > 1)
+    leads = db_rows(folder, "SELECT status, COUNT(*) FROM leads GROUP BY status")
+    routed = db_rows(folder, "SELECT r.lead_id, r.org, o.message_id FROM lead_recipients r"
+                             " LEFT JOIN outbox o ON o.lead_id = r.lead_id AND o.org = r.org"
+                             " AND o.kind = 'lead'")
+    unreached = [(lead, org) for lead, org, mid in routed if mid not in received]
+    dead = sum(1 for _, _, status in outbox if status == "dead")
+    print("\n".join(fault_log))
+    print(f"\nfamilies submitting       {families}  (answers: {dict(statuses)})")
+    print(f"leads by status           {dict(leads)}")
+    print(f"lead → recipient routes   {len(routed)}  not reached: {len(unreached)}")
+    print(f"expected deliveries       {len(expected)}  "
+          f"(by kind: {dict(Counter(kind for kind, _, _ in outbox))})")
+    print(f"delivered                 {len(delivered)}")
+    print(f"lost                      {len(lost)}")
+    print(f"duplicates (Message-ID)   {duplicates}")
+    print(f"dead letters              {dead}")
+    for mid in sorted(lost)[:5]:
+        print("  lost:", mid, [row for row in outbox if row[1] == mid][:1])
+    ok = not lost and not unreached and dict(leads).get("pending", 0) == 0
+    print("OK: every lead reached every recipient" if ok else "FAILED")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
