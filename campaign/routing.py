@@ -7,8 +7,8 @@ module only applies the rules, so it is tested without any I/O.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Collection, Sequence
 
 from .content import Region
 from .vocab import ORG_KIND_TO_CONSENT, SKILLED_WORK_INTEREST
