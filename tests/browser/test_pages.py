@@ -17,6 +17,11 @@ PAGES = [
     "/en/",
     "/nl/orte/soest",
     "/gibt-es-nicht",  # the 404 page
+    "/leichte-sprache",
+    "/leichte-sprache/interesse",
+    "/interesse/neuer-link",
+    "/partner/login",
+    "/partner/passwort-vergessen",
 ]
 NECESSARY_COOKIES = {"csrftoken", "quiz", "session"}
 
