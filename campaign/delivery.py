@@ -17,7 +17,8 @@ from .forms import CHILD_AGE_LABELS, INTEREST_LABELS, TIMEFRAME_LABELS
 from .mail import Mailer, address, header_safe
 from .mail.outbox import enqueue, utcnow
 from .routing import Recipient, route
-from .tokens import make_token, read_token
+from .tokens import TokenInvalid, make_token, read_token
+from .vocab import ORG_KIND_TO_CONSENT
 
 RECEIPT_PURPOSE = "receipt"
 RECEIPT_MAX_AGE = 365 * 24 * 3600  # a partner may click weeks later; a year is plenty
@@ -63,8 +64,6 @@ def receipt_token(secret: str, public_id: str, org: str) -> str:
 
 def read_receipt_token(secret: str, token: str) -> tuple[str, str]:
     """(public_id, org); raises TokenInvalid / TokenExpired."""
-    from .tokens import TokenInvalid
-
     data = read_token(secret, RECEIPT_PURPOSE, token, max_age=RECEIPT_MAX_AGE)
     if not isinstance(data, dict) or not isinstance(data.get("l"), str) \
             or not isinstance(data.get("o"), str):
@@ -76,10 +75,9 @@ def lead_context(mailer: Mailer, lead: Mapping[str, Any], org: Any, reason: str
                  ) -> dict[str, Any]:
     """What the lead, reminder and agency mails show about a family."""
     region = mailer.content.region
-    keys = lead.keys()
-    consent_group = _consent_group(org.kind)
+    consent_group = ORG_KIND_TO_CONSENT[org.kind]
     outcome = []
-    for item in _json_list(lead["quiz_outcome"] if "quiz_outcome" in keys else None):
+    for item in _json_list(lead["quiz_outcome"]):
         if not isinstance(item, dict):
             continue
         slug = str(item.get("slug", ""))
@@ -114,12 +112,6 @@ def _de(labels: Mapping[str, Any], code: Any) -> str:
     """German label of a form code (the lazy label's msgid), the code if unknown."""
     label = labels.get(str(code))
     return str(getattr(label, "message", label)) if label is not None else str(code)
-
-
-def _consent_group(kind: str) -> str:
-    from .vocab import ORG_KIND_TO_CONSENT
-
-    return ORG_KIND_TO_CONSENT[kind]
 
 
 def _quiz_title(content: Any, slug: str | None) -> str:
