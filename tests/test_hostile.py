@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -232,3 +232,25 @@ def test_non_ascii_csrf_token_is_refused_not_a_server_error(hclient):
     for path in ("/interesse", "/quiz/familie", "/partner/login"):
         r = post(hclient, path, [*VALID_LEAD, ("csrf_token", "ä😀")])
         assert r.status_code in (400, 403), (path, r.status_code)
+
+
+def test_hostile_tokens_in_links_never_fail(hclient):
+    """Mail and share links carry signed tokens: forged, truncated or odd ones are refused."""
+    csrf = token(hclient, "/interesse")
+    forged = st.one_of(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                        "0123456789-_.", min_size=1, max_size=300),
+                       st.sampled_from(["x", "a.b.c", "..", "eyJ9.eyJ9.e30", "0" * 4000]))
+
+    @EXAMPLES
+    @given(tok=forged, action=st.sampled_from(["withdraw", "erase", "", "x" * 50]))
+    def check(tok: str, action: str) -> None:
+        quoted = quote(tok, safe="")
+        for path in (f"/bestaetigen/{quoted}", f"/meine-daten/{quoted}", f"/quittung/{quoted}",
+                     f"/teilen/{quoted}", f"/q/{quoted}", f"/partner/passwort-neu/{quoted}"):
+            r = hclient.get(path)
+            assert r.status_code < 500, (path, r.status_code)
+        r = post(hclient, f"/meine-daten/{quoted}", [("action", action), ("csrf_token", csrf)])
+        assert r.status_code < 500
+        assert rows(hclient.app.state.settings, "SELECT COUNT(*) FROM leads")[0][0] == 0
+
+    check()
