@@ -34,15 +34,30 @@ def _memo(request: Request) -> dict[tuple[Any, ...], tuple[int, list[tuple[bytes
     return memo
 
 
+class _MemoResponse(Response):
+    """A kept page: status, raw headers and body as they were, no header building."""
+
+    def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.status_code, self.raw_headers, self.body = status, list(headers), body
+        self.background = None
+
+
 def _key(request: Request) -> tuple[Any, ...]:
+    if not any(name == b"accept-language" for name, _ in request.scope["headers"]):
+        hint = None  # no language wanted, no hint (the common case, and cheap)
+    else:
+        hint = _hint(request)
+    return (i18n.current_language.get(), request.scope.get("campaign_path", request.url.path),
+            hint)
+
+
+def _hint(request: Request) -> str | None:
     try:  # the only request headers the shared layout reads (language hint)
         from .i18n_prefs import suggestion
 
-        hint = suggestion(request)
+        return suggestion(request)
     except ImportError:
-        hint = None
-    return (i18n.current_language.get(), request.scope.get("campaign_path", request.url.path),
-            hint)
+        return None
 
 
 def shared_page(view: View) -> View:
@@ -56,10 +71,7 @@ def shared_page(view: View) -> View:
         key = _key(request)
         hit = memo.get(key)
         if hit is not None:
-            status, headers, body = hit
-            response = Response(body, status_code=status)
-            response.raw_headers = list(headers)
-            return response
+            return _MemoResponse(*hit)
         response = await view(request)
         body = getattr(response, "body", None)
         if (response.status_code == 200 and isinstance(body, bytes)

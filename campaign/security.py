@@ -23,6 +23,7 @@ CSP = (
     "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
+CSP_BYTES = CSP.encode()
 CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrf_token"
 
@@ -32,6 +33,16 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: ASGIApp, https: bool) -> None:
         self.app, self.https = app, https
+        # Built once as raw pairs: this runs on every response (bench/load.py).
+        fixed = [(b"x-content-type-options", b"nosniff"),
+                 (b"referrer-policy", b"strict-origin-when-cross-origin"),
+                 (b"x-frame-options", b"DENY"),
+                 (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+                 (b"cross-origin-opener-policy", b"same-origin")]
+        if https:
+            fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+        self.fixed = fixed
+        self.own = {name for name, _ in fixed}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,15 +51,12 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.setdefault("Content-Security-Policy", CSP)
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Permissions-Policy"] = "geolocation=(), camera=(), microphone=()"
-                headers["Cross-Origin-Opener-Policy"] = "same-origin"
-                if self.https:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                # ours replace a view's; a view's own CSP (stricter) is kept
+                headers = [(k, v) for k, v in message.get("headers", ())
+                           if k.lower() not in self.own]
+                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    headers.append((b"content-security-policy", CSP_BYTES))
+                message = {**message, "headers": headers + self.fixed}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
