@@ -47,7 +47,9 @@ class Settings:
     # Tests that drive the worker themselves switch it off.
     background: bool = True
     outbox_interval: float = 2.0
-    outbox_max_attempts: int = 8
+    # Retries back off 1 min, 2, 4 … up to 6 h: 12 attempts ride out about a day of
+    # SMTP outage before a mail becomes a (visible, re-sendable) dead letter.
+    outbox_max_attempts: int = 12
     lead_retention_months: int = 24
     pending_retention_days: int = 7
     max_body_bytes: int = 256 * 1024
