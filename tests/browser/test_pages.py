@@ -26,13 +26,22 @@ PAGES = [
 NECESSARY_COOKIES = {"csrftoken", "quiz", "session"}
 
 
+def shared_result(live) -> str:
+    """The public page of a shared quiz result (top three, no answers)."""
+    from campaign.share import make_result_token
+
+    token = make_result_token(live.settings.secret_key, "familie",
+                              ["hilchenbach", "olpe", "winterberg"])
+    return f"/teilen/{token}"
+
+
 @pytest.mark.parametrize("options", [PHONE, {"viewport": {"width": 1280, "height": 900}}],
                          ids=["phone", "desktop"])
-def test_every_page_type_has_no_axe_violations(session_factory, options):
+def test_every_page_type_has_no_axe_violations(session_factory, live, options):
     s = session_factory(bypass_csp=True, **options)  # bypass only to inject axe
     problems = {}
-    for path in PAGES:
-        s.goto(path)
+    for path in [*PAGES, shared_result(live)]:
+        assert s.goto(path).status == (404 if path == "/gibt-es-nicht" else 200), path
         found = axe_violations(s.page)
         if sideways_overflow(s.page) > 0:
             found.append(f"page wider than the viewport by {sideways_overflow(s.page)}px")
