@@ -33,14 +33,18 @@ NECESSARY = {"csrftoken", "quiz", "session"}
 CONFIRM_LINK = re.compile(r"http://127\.0\.0\.1:\d+(/bestaetigen/[A-Za-z0-9._-]+)")
 
 
+ADMIN = "admin@suedwestfalen.example.org"
+
+
 @pytest.fixture(scope="module")
 def portal_user(live):
-    """A municipality account, created the way the CLI does it."""
+    """A municipality account (and an agency admin), created as the CLI does it."""
     email = f"staff@{ORG}.example.org"
 
     async def create() -> None:
         async with Database(live.settings.database) as db:
             await auth.create_user(db, ORG, email, PASSWORD)
+            await auth.create_user(db, "suedwestfalen-agentur", ADMIN, PASSWORD, "admin")
 
     # Playwright's sync API keeps an event loop on this thread: use another one.
     with ThreadPoolExecutor(1) as pool:
@@ -185,6 +189,16 @@ def test_confirmation_self_service_and_portal_pages_have_no_axe_violations(
     check("portal detail")
     page.goto("/partner/statistik")
     check("portal statistics")
+    page.goto("/partner/orte-qr")
+    check("portal places and QR codes")
+    click(page, "button", "Abmelden")
+    page.goto("/partner/login")
+    page.fill("#email", ADMIN)
+    page.fill("#password", PASSWORD)
+    click(page, "button", "Anmelden")
+    check("portal list for the agency")
+    page.goto("/partner/postausgang")
+    check("portal outbox")
     assert problems == {}
 
 
