@@ -254,3 +254,31 @@ def test_hostile_tokens_in_links_never_fail(hclient):
         assert rows(hclient.app.state.settings, "SELECT COUNT(*) FROM leads")[0][0] == 0
 
     check()
+
+
+def test_hostile_place_resend_and_reset_forms_never_fail(hclient, settings):
+    _add_user_and_lead(hclient.app, settings)
+    login_csrf = token(hclient, "/partner/login")
+    assert post(hclient, "/partner/login", [("email", "staff@olpe.example.org"),
+                                            ("password", "Gute-Frage-2026!"),
+                                            ("csrf_token", login_csrf)]).status_code == 303
+    csrf = token(hclient, "/partner/orte-qr")
+    place = [("label", "Ferienwohnung am See"), ("target", "municipality:olpe"),
+             ("medium", "qr"), ("campaign", "sommer-2026"), ("pitch", "Hier leben?"),
+             ("csrf_token", csrf)]
+    email = [("email", "ziel@example.org"), ("csrf_token", csrf)]
+
+    @EXAMPLES
+    @given(place_form=hostile_form(place), email_form=hostile_form(email))
+    def check(place_form: list[tuple[str, str]], email_form: list[tuple[str, str]]) -> None:
+        assert post(hclient, "/partner/orte-qr", place_form).status_code < 500
+        assert post(hclient, "/interesse/neuer-link", email_form).status_code < 500
+        assert post(hclient, "/partner/passwort-vergessen", email_form).status_code < 500
+        for row in rows(settings, "SELECT * FROM places"):
+            assert row["label"].strip() and len(row["label"]) <= 120
+            assert row["target_kind"] == "municipality" or row["target_slug"] in ("", "familie",
+                                                                                  "pflege")
+            assert not re.search(r"[\x00-\x1f\x7f]", row["label"] + row["pitch"])
+
+    check()
+    assert post(hclient, "/partner/orte-qr", place).status_code == 303  # the base is valid
