@@ -8,6 +8,10 @@ no SMTP server (mails become files). ``wrk`` (Debian package) drives both with
 the same load. The lead POSTs need a CSRF cookie and token and a valid fill
 time, and would soon hit the per-client limit of lead submissions, so the
 bench starts the service with ``CAMPAIGN_RATE_LIMIT_PER_HOUR=1000000000``.
+
+Each target runs ``--rounds`` times and the fastest round is reported (other
+work on the machine only ever slows a round down); the server's CPU time per
+request is printed too, as it hardly depends on what else the machine does.
 """
 
 from __future__ import annotations
