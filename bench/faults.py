@@ -1,12 +1,13 @@
 """Delivery under faults: no lead may be lost when SMTP goes away or the service dies.
 
-    python bench/faults.py [--leads 1000] [--workers 8] [--smtp-down 15] [--timeout 900]
+    python bench/faults.py [--leads 1000] [--workers 8] [--smtp-down 3] [--timeout 900]
 
 Families submit the lead form and confirm from the mail they receive, all
 through real HTTP against ``uvicorn_run.py`` (real SQLite file, outbox worker
 on). The mail server is an aiosmtpd server inside this process. During the
 run the mail server is stopped for a while, and the service is killed with
-SIGKILL and started again on the same database. At the end every confirmed
+SIGKILL and started again on the same database — timed for the hard case,
+while its outbox worker holds a batch leased and mails are on the wire. At the end every confirmed
 lead must have reached every recipient routed to it, and every mail in the
 outbox must have arrived: the script prints leads, expected deliveries,
 delivered, lost (must be 0) and duplicates (the same Message-ID accepted
@@ -140,12 +141,24 @@ def db_rows(folder: Path, sql: str) -> list[tuple[Any, ...]]:
         conn.close()
 
 
+def wait_for_lease(folder: Path, timeout: float = 15.0) -> int:
+    """Wait until the worker has claimed a batch it has not finished: kill then."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        leased = db_rows(folder, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'"
+                                 " AND lease_owner IS NOT NULL")[0][0]
+        if leased:
+            return int(leased)
+        time.sleep(0.005)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--leads", type=int, default=1000)
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=900.0)
-    ap.add_argument("--smtp-down", type=float, default=15.0, help="seconds without SMTP")
+    ap.add_argument("--smtp-down", type=float, default=3.0, help="seconds without SMTP")
     args = ap.parse_args()
     started = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="campaign-faults-"))
@@ -200,7 +213,7 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
     fault_log: list[str] = []
     with ThreadPoolExecutor(args.workers) as pool:
         futures = [pool.submit(submit, i) for i in range(args.leads)]
-        smtp_down, kill_at = args.leads * 2 // 10, args.leads // 2
+        smtp_down, kill_at = args.leads // 10, args.leads // 2
         for i, future in enumerate(futures, 1):
             statuses[future.result()] += 1
             if i == smtp_down:
@@ -213,8 +226,12 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
 
                 threading.Timer(args.smtp_down, restart_mail).start()
             elif i == kill_at:
+                while mail.controller is None:  # SMTP back, so the leased mails are sent
+                    time.sleep(0.01)
+                leased = wait_for_lease(folder)  # the hard case: mails on the wire
                 service.kill()
-                fault_log.append(f"{time.monotonic() - started:6.1f}s  service killed (SIGKILL)")
+                fault_log.append(f"{time.monotonic() - started:6.1f}s  service killed (SIGKILL)"
+                                 f" while it held {leased} mails leased for sending")
                 service.start()
                 fault_log.append(f"{time.monotonic() - started:6.1f}s  service started again")
     fault_log.append(f"{time.monotonic() - started:6.1f}s  all {args.leads} leads submitted")
