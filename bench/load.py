@@ -225,6 +225,8 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--showcase", default="/orte/winterberg")
+    ap.add_argument("--only", action="append", choices=["landing", "showcase", "quiz", "lead"],
+                    help="run only this target (repeatable); the baseline always runs")
     ap.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.serve_baseline:
@@ -242,17 +244,23 @@ def main() -> int:
         service = start_service(folder, port, CAMPAIGN_RATE_LIMIT_PER_HOUR="1000000000")
         base = f"http://127.0.0.1:{port}"
         results = [run_wrk("baseline", f"http://127.0.0.1:{base_port}/", args, baseline.pid)]
-        for name, path in (("landing /", "/"), ("showcase", args.showcase)):
+        wanted = set(args.only or ("landing", "showcase", "quiz", "lead"))
+        for key, name, path in (("landing", "landing /", "/"),
+                                ("showcase", "showcase", args.showcase)):
+            if key not in wanted:
+                continue
             run_wrk(name, base + path, args, None, duration=2)  # warm-up
             results.append(run_wrk(name, base + path, args, service.pid))
-        quiz = prepare_quiz(Client(base))
+        quiz = prepare_quiz(Client(base)) if "quiz" in wanted else None
         if quiz:
             url, fields, cookie = quiz
             script = post_script(folder, "quiz", fields, cookie)
             results.append(run_wrk("quiz step POST", url, args, service.pid, script))
-        else:
+        elif "quiz" in wanted:
             print("(no quiz mounted: quiz step POST skipped)")
         try:
+            if "lead" not in wanted:
+                raise RuntimeError("not asked for (--only)")
             url, fields, cookie, email_field = prepare_lead(Client(base), 3.0)
         except (RuntimeError, StopIteration) as exc:
             print(f"(lead submit skipped: {exc})")

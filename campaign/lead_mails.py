@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from email.utils import make_msgid
 from typing import Any
 
 from . import i18n
 from .mail import Mailer, address
-from .mail.outbox import enqueue
+from .mail.outbox import enqueue, enqueue_render
 from .tokens import make_token
 
 CONFIRM_PURPOSE = "confirm"
@@ -66,7 +67,31 @@ async def queue_family_mail(tx: Any, mailer: Mailer, lead: Any, template: str) -
     return await enqueue(tx, msg, kind=kind, lead_id=lead["id"])
 
 
-def family_mail(mailer: Mailer, lead: Any, template: str, recipients: list[str]) -> Any:
+async def queue_family_recipe(tx: Any, mailer: Mailer, *, lead_id: int, public_id: str,
+                              email: str, lang: str, template: str = "confirm") -> int:
+    """Queue a family mail as a recipe: the worker renders it before sending
+    (``render_family_recipe``), so the request pays no MIME building."""
+    kind = "confirm" if template == "confirm" else "selfservice"
+    return await enqueue_render(
+        tx, kind=kind, recipient=address(email).addr_spec,
+        message_id=make_msgid(domain=mailer.domain()), lead_id=lead_id,
+        render={"template": template, "lang": lang, "public_id": public_id})
+
+
+async def render_family_recipe(db: Any, mailer: Mailer, recipe: dict[str, Any],
+                               message_id: str) -> bytes | None:
+    """The message bytes of a queued recipe, or None when the lead or its
+    personal fields are gone (erased): then nothing may go out."""
+    lead = await db.fetchone("SELECT * FROM leads WHERE public_id = ?", (recipe["public_id"],))
+    if lead is None or not lead["email"]:
+        return None
+    lead = {**dict(lead), "language": recipe.get("lang") or lead["language"]}
+    msg = family_mail(mailer, lead, recipe["template"], [], message_id=message_id)
+    return bytes(msg.as_bytes())
+
+
+def family_mail(mailer: Mailer, lead: Any, template: str, recipients: list[str],
+                message_id: str | None = None) -> Any:
     """Build (not queue) a family mail: CPU only, so a caller can do it before it
     opens a write transaction and keep the database lock short."""
     lang = lead["language"] or "de"
@@ -80,7 +105,7 @@ def family_mail(mailer: Mailer, lead: Any, template: str, recipients: list[str])
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
     return mailer.build(to=address(lead["email"], lead["name"] or ""), subject=subject,
-                        text=text, html=html)
+                        text=text, html=html, message_id=message_id)
 
 
 async def queue_recipient_notices(tx: Any, mailer: Mailer, lead: Any, kind: str) -> int:

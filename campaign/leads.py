@@ -19,12 +19,11 @@ from .consent import ConsentTexts
 from .lead_mails import (
     FAMILY_KINDS,
     NOTICE_KINDS,
-    family_mail,
     queue_family_mail,
+    queue_family_recipe,
     queue_recipient_notices,
 )
 from .mail import Mailer
-from .mail.outbox import enqueue
 
 PERSONAL_FIELDS = ("name", "email", "phone", "message")
 # A lead gets at most this many mails of one kind per hour through "resend".
@@ -54,12 +53,6 @@ async def create_pending(db: Any, mailer: Mailer, lead: NewLead, consent: Consen
     public_id = secrets.token_urlsafe(18)
     groups = list(d["consents"])
     a = lead.attribution
-    # The mail is built before BEGIN: the write lock is held only for the inserts.
-    mail = family_mail(mailer, {
-        "public_id": public_id, "language": lead.language, "name": d["name"],
-        "email": d["email"], "phone": d["phone"], "message": d["message"],
-        "adults": d["adults"], "children": d["children"],
-        "municipalities": json.dumps(d["municipalities"])}, "confirm", [])
     async with db.transaction() as tx:
         lead_id = await tx.execute(
             "INSERT INTO leads (public_id, status, created_at, language, name, email, phone,"
@@ -79,7 +72,9 @@ async def create_pending(db: Any, mailer: Mailer, lead: NewLead, consent: Consen
             " VALUES (?, ?, ?, ?, 'given', ?)",
             [(lead_id, g, consent.version, consent.group_hash(g, lead.language), at)
              for g in groups])
-        await enqueue(tx, mail, kind="confirm", lead_id=lead_id)
+        # Only the recipe: the worker renders the mail (no MIME work in the request).
+        await queue_family_recipe(tx, mailer, lead_id=lead_id, public_id=public_id,
+                                  email=d["email"], lang=lead.language)
         await funnel.count(db, lead.quiz, "lead_submitted", a, tx=tx)
     return public_id
 

@@ -186,6 +186,8 @@ def test_dutch_page_stores_language_and_mail_is_dutch_link(client):
     consent = shipped_content().extras["consent"]
     assert lead["consent_hash"] == consent.hash_of(json.loads(lead["consents"]), "nl")
     assert lead["consent_hash"] != consent.hash_of(json.loads(lead["consents"]), "de")
+    # The request queues a recipe; the worker renders the mail and keeps its bytes.
+    assert deliver(client, client.app.state.settings)["sent"] == 1
     message = rows(client, "SELECT message FROM outbox WHERE kind = 'confirm'")[0]["message"]
     assert b"http://testserver/nl/bestaetigen/" in message
 

@@ -69,7 +69,7 @@ class Mailer:
             msg["Reply-To"] = reply_to
         msg["Subject"] = header_safe(subject)
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        msg["Message-ID"] = message_id or make_msgid(domain=self._domain())
+        msg["Message-ID"] = message_id or make_msgid(domain=self.domain())
         for key, value in (headers or {}).items():
             msg[key] = header_safe(value)
         msg.set_content(text)
@@ -80,9 +80,10 @@ class Mailer:
     def stable_message_id(self, *parts: object) -> str:
         """The same (lead, recipient, kind) always gets the same Message-ID."""
         local = ".".join(re.sub(r"[^A-Za-z0-9-]", "-", str(p)) for p in parts)
-        return f"<{local}@{self._domain()}>"
+        return f"<{local}@{self.domain()}>"
 
-    def _domain(self) -> str:
+    def domain(self) -> str:
+        """The sender's domain: right-hand side of every Message-ID we make."""
         _, addr = parseaddr(self.settings.mail_from)
         return addr.rpartition("@")[2] or "localhost"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -26,4 +27,21 @@ async def enqueue(tx: Any, message: EmailMessage, *, kind: str, lead_id: int | N
         " next_attempt_ts, created_at) VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
         (kind, lead_id, org, recipient, str(message["Message-ID"]), message.as_bytes(),
          not_before_ts, utcnow()),
+    )
+
+
+async def enqueue_render(tx: Any, *, kind: str, recipient: str, message_id: str,
+                         render: dict[str, Any], lead_id: int | None = None,
+                         org: str | None = None, not_before_ts: float = 0.0) -> int:
+    """Queue a mail the worker renders right before sending (see mail.render).
+
+    Building a MIME message costs milliseconds of CPU; a request that only has
+    to promise the mail stores this small recipe instead. The Message-ID is
+    fixed now, so every attempt and every duplicate carries the same one.
+    """
+    return await tx.execute(
+        "INSERT INTO outbox (kind, lead_id, org, recipient, message_id, message, render,"
+        " status, next_attempt_ts, created_at) VALUES (?, ?, ?, ?, ?, X'', ?, 'queued', ?, ?)",
+        (kind, lead_id, org, recipient, message_id,
+         json.dumps(render, separators=(",", ":"), sort_keys=True), not_before_ts, utcnow()),
     )

@@ -57,7 +57,7 @@ async def claim(db: Any, worker_id: str, *, now: float, batch: int,
             " WHERE id IN (SELECT id FROM outbox WHERE status = 'queued'"
             "   AND next_attempt_ts <= ? AND (lease_until_ts IS NULL OR lease_until_ts < ?)"
             "   ORDER BY next_attempt_ts, id LIMIT ?)"
-            " RETURNING id, recipient, message_id, message, attempts",
+            " RETURNING id, recipient, message_id, message, render, attempts",
             (worker_id, now + lease, now, now, batch),
         )
 
@@ -68,6 +68,8 @@ class _Recorder:
     def __init__(self, db: Any, worker_id: str, max_attempts: int, now: float) -> None:
         self.db, self.worker_id, self.max_attempts, self.now = db, worker_id, max_attempts, now
         self.pending: list[tuple[str, Any, str]] = []
+        self.built: list[tuple[bytes, int, str]] = []  # rendered recipes to store
+        self.rendered: dict[int, bytes] = {}  # … and to reuse after a reconnect
         self.oldest = 0.0
         self.wake = asyncio.Event()
         self.closed = False
@@ -105,8 +107,13 @@ class _Recorder:
     async def _write(self, items: list[tuple[str, Any, str]]) -> None:
         """One transaction, one statement per outcome kind (executemany)."""
         sent_at = utcnow()
-        params: dict[str, list[tuple[Any, ...]]] = {"sent": [], "dead": [], "retried": []}
+        params: dict[str, list[tuple[Any, ...]]] = {
+            "built": self.built, "dropped": [], "sent": [], "dead": [], "retried": []}
+        self.built = []
         for outcome, row, error in items:
+            if outcome == "dropped":
+                params["dropped"].append((row["id"], self.worker_id))
+                continue
             attempts = row["attempts"] + 1
             if outcome == "temporary" and attempts >= self.max_attempts:
                 outcome, error = "dead", f"{error} (gave up after {attempts} attempts)"
@@ -121,11 +128,16 @@ class _Recorder:
             for outcome, rows in params.items():
                 if rows:
                     await tx.executemany(_OUTCOME_SQL[outcome], rows)
-                    self.counts[outcome] += len(rows)
+                    if outcome in self.counts:
+                        self.counts[outcome] += len(rows)
 
 
 # Only our own lease: never overwrite a row another worker holds now.
 _OUTCOME_SQL = {
+    # A rendered recipe keeps its bytes: later attempts send exactly these.
+    "built": "UPDATE outbox SET message = ?, render = NULL WHERE id = ? AND lease_owner = ?",
+    # The lead of a recipe was erased: as erase does for unsent mails, drop it.
+    "dropped": "DELETE FROM outbox WHERE id = ? AND lease_owner = ? AND status = 'queued'",
     "sent": "UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL,"
             " lease_owner = NULL, lease_until_ts = NULL WHERE id = ? AND lease_owner = ?",
     "dead": "UPDATE outbox SET status = 'dead', attempts = ?, last_error = ?,"
@@ -137,8 +149,11 @@ _OUTCOME_SQL = {
 
 async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
                        now: float | None = None, batch: int = 100,
-                       transport: Any = None) -> dict[str, int]:
-    """Claim and send one batch over one connection; returns sent/retried/dead counts."""
+                       transport: Any = None, mailer: Any = None) -> dict[str, int]:
+    """Claim and send one batch over one connection; returns sent/retried/dead counts.
+
+    Rows queued as a recipe are rendered right before their send with ``mailer``
+    (built once per process from ``settings`` when not given)."""
     worker_id = worker_id or default_worker_id()
     now = time.time() if now is None else now
     transport = transport or transport_for(settings)  # a bad URL fails before claiming
@@ -158,9 +173,16 @@ async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
                 async with transport.session() as session:
                     while remaining and time.monotonic() < stop_at:
                         row = remaining[0]
+                        message = row["message"]
+                        if not message and row["render"]:
+                            message = await _render(db, settings, mailer, row, recorder)
+                            if message is None:
+                                recorder.add("dropped", row)
+                                remaining.pop(0)
+                                continue
                         try:
                             await session.send(row["id"], sender, row["recipient"],
-                                               row["message_id"], row["message"])
+                                               row["message_id"], message)
                         except PermanentFailure as exc:
                             recorder.add("dead", row, str(exc))
                         except DeliveryFailure as exc:
@@ -189,6 +211,50 @@ async def deliver_once(db: Any, settings: Any, *, worker_id: str | None = None,
         if remaining:  # lease nearly over: hand the rest back untouched
             await _release(db, worker_id, [r["id"] for r in remaining])
     return {**counts, "claimed": len(rows)}
+
+
+_MAILERS: list[tuple[Any, Any]] = []  # (settings, Mailer): a few, newest last
+
+
+def mailer_from_settings(settings: Any) -> Any:
+    """A Mailer for a worker without an app (CLI, tests), cached per process."""
+    for known, mailer in _MAILERS:
+        if known is settings:
+            return mailer
+    from ..templating import Renderer
+    from . import Mailer
+
+    mailer = Mailer(settings, Renderer(settings).env, _content(settings.content_dir))
+    _MAILERS[:] = [*_MAILERS[-3:], (settings, mailer)]
+    return mailer
+
+
+_CONTENT: dict[Any, Any] = {}
+
+
+def _content(folder: Any) -> Any:
+    from ..content import load_content
+
+    if folder not in _CONTENT:
+        _CONTENT[folder] = load_content(folder)
+    return _CONTENT[folder]
+
+
+async def _render(db: Any, settings: Any, mailer: Any, row: Any, recorder: _Recorder
+                  ) -> bytes | None:
+    """Build a recipe row's message now; None when its lead's data is gone."""
+    import json
+
+    from ..lead_mails import render_family_recipe
+
+    if row["id"] in recorder.rendered:
+        return recorder.rendered[row["id"]]
+    message = await render_family_recipe(db, mailer or mailer_from_settings(settings),
+                                         json.loads(row["render"]), row["message_id"])
+    if message is not None:
+        recorder.built.append((message, row["id"], recorder.worker_id))
+        recorder.rendered[row["id"]] = message
+    return message
 
 
 async def _release(db: Any, worker_id: str, ids: list[int]) -> None:
@@ -229,7 +295,7 @@ async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: b
             if mailer is not None and time.monotonic() >= next_reminders:
                 next_reminders = time.monotonic() + REMINDER_EVERY
                 await queue_reminders(db, mailer)
-            counts = await deliver_once(db, settings, worker_id=worker_id)
+            counts = await deliver_once(db, settings, worker_id=worker_id, mailer=mailer)
         except asyncio.CancelledError:
             raise
         except Exception:

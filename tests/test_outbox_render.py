@@ -1,0 +1,82 @@
+"""Mails queued as a recipe: the request stores no message, the worker renders it."""
+
+from __future__ import annotations
+
+import json
+from email import message_from_bytes, policy
+
+from campaign.mail.worker import deliver_once
+
+from .test_leads import deliver, link_in, rows, run, submit
+
+
+def test_lead_submit_queues_a_recipe_without_personal_data(client):
+    assert submit(client, name="Eva Muster", email="eva@example.org").status_code == 303
+    [row] = rows(client, "SELECT kind, recipient, message_id, message, render FROM outbox")
+    assert row["kind"] == "confirm" and row["recipient"] == "eva@example.org"
+    assert row["message"] == b"" and row["message_id"].startswith("<")
+    [lead] = rows(client, "SELECT public_id, language FROM leads")
+    assert json.loads(row["render"]) == {"template": "confirm", "lang": lead["language"],
+                                         "public_id": lead["public_id"]}
+    assert "Eva" not in row["render"] and "eva@" not in row["render"]
+
+
+def test_worker_renders_sends_and_keeps_the_bytes_with_the_queued_message_id(
+        mail_client, smtp, smtp_settings):
+    assert submit(mail_client, name="Eva Muster", email="eva@example.org").status_code == 303
+    [queued] = rows(mail_client, "SELECT message_id FROM outbox")
+    assert deliver(mail_client, smtp_settings)["sent"] == 1
+    [mail] = smtp.to("eva@example.org")
+    assert str(mail["Message-ID"]).strip() == queued["message_id"]
+    assert "Eva Muster" in str(mail["To"])
+    assert link_in(mail, "bestaetigen").startswith("/bestaetigen/")
+    [row] = rows(mail_client, "SELECT status, message, render FROM outbox")
+    assert row["status"] == "sent" and row["render"] is None
+    stored = message_from_bytes(row["message"], policy=policy.default)
+    assert str(stored["Message-ID"]).strip() == queued["message_id"]
+    assert link_in(stored, "bestaetigen") == link_in(mail, "bestaetigen")
+
+
+def test_a_retry_sends_the_same_bytes_it_rendered_first(mail_client, smtp, smtp_settings):
+    assert submit(mail_client, email="eva@example.org").status_code == 303
+    smtp.fail_codes = ["451 4.3.0 try again later"]
+    assert deliver(mail_client, smtp_settings)["retried"] == 1
+    [first] = rows(mail_client, "SELECT message, render, attempts FROM outbox")
+    assert first["message"] and first["render"] is None and first["attempts"] == 1
+    run(mail_client, mail_client.app.state.db.execute,
+        "UPDATE outbox SET next_attempt_ts = 0", ())
+    assert deliver(mail_client, smtp_settings)["sent"] == 1
+    [again] = rows(mail_client, "SELECT message FROM outbox")
+    assert again["message"] == first["message"]
+
+
+def test_a_recipe_of_a_lead_erased_after_the_claim_sends_nothing(mail_client, smtp,
+                                                                 smtp_settings):
+    """Erase deletes unsent mails; a recipe the worker already holds must not go out
+    either once the family's data are gone."""
+    assert submit(mail_client, email="eva@example.org").status_code == 303
+    db = mail_client.app.state.db
+    run(mail_client, db.execute,
+        "UPDATE leads SET status = 'erased', name = NULL, email = NULL, phone = NULL,"
+        " message = NULL", ())
+    counts = deliver(mail_client, smtp_settings)
+    assert counts["sent"] == 0 and counts["claimed"] == 1
+    assert smtp.to("eva@example.org") == []
+    assert rows(mail_client, "SELECT id FROM outbox") == []
+
+
+def test_worker_uses_a_given_mailer(mail_client, smtp, smtp_settings):
+    from campaign.mail import Mailer
+
+    assert submit(mail_client, email="eva@example.org").status_code == 303
+    app = mail_client.app
+    mailer = Mailer(app.state.settings.with_(base_url="https://given.example"),
+                    app.state.render.env, app.state.content)
+
+    async def go() -> dict[str, int]:
+        return await deliver_once(app.state.db, smtp_settings, mailer=mailer)
+
+    assert mail_client.portal.call(go)["sent"] == 1
+    [mail] = smtp.to("eva@example.org")
+    assert "https://given.example/bestaetigen/" in mail.get_body(
+        preferencelist=("plain",)).get_content()
