@@ -198,11 +198,13 @@ class LeadForm(Form):
     VISIBLE = ("name", "email", "phone", "adults", "children", "child_ages", "interests",
                "timeframe", "municipalities", "message", "consents")
 
-    def __init__(self, formdata: Any = None, *, municipality_choices: list[tuple[str, str]],
+    def __init__(self, formdata: Any = None, *,
+                 municipality_choices: list[tuple[str, str]] | list[SelectChoice],
                  **kwargs: Any) -> None:
         super().__init__(formdata, **kwargs)
-        self.municipalities.choices = [SelectChoice(v, label) for v, label in
-                                       municipality_choices]
+        # Prebuilt SelectChoice lists are shared between requests (never mutated).
+        self.municipalities.choices = [
+            c if isinstance(c, SelectChoice) else SelectChoice(*c) for c in municipality_choices]
 
     def validate_municipalities(self, field: Any) -> None:
         if len(field.data or ()) > MAX_MUNICIPALITIES:
