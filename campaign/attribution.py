@@ -7,7 +7,7 @@ lead). They describe the campaign, never the visitor.
 from __future__ import annotations
 
 import re
-from typing import Mapping
+from collections.abc import Mapping
 
 ATTRIBUTION_PARAMS = ("utm_source", "utm_medium", "utm_campaign", "place")
 _ALLOWED = re.compile(r"[^A-Za-z0-9._\-]+")

@@ -10,7 +10,8 @@ import argparse
 import asyncio
 import importlib
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .content import ContentError, load_content
 from .settings import Settings, SettingsError

@@ -80,7 +80,8 @@ def load_consent(content_dir: Path, region: Region) -> ConsentTexts:
         groups[code] = ConsentGroup(code, c.text(item, "title"), text)
     unknown = sorted(set(raw_groups) - set(CONSENT_GROUPS))
     if unknown:
-        raise top.fail(f"groups.{unknown[0]}", f"unknown group (known: {', '.join(CONSENT_GROUPS)})")
+        known = ", ".join(CONSENT_GROUPS)
+        raise top.fail(f"groups.{unknown[0]}", f"unknown group (known: {known})")
     return ConsentTexts(version, MappingProxyType(groups))
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterable, Sequence
+from typing import Any
 
 import aiosqlite
 
@@ -83,7 +84,7 @@ class Database:
             self._writer.close()
         self._reader = self._writer = None
 
-    async def __aenter__(self) -> "Database":
+    async def __aenter__(self) -> Database:
         await self.open()
         return self
 
@@ -136,7 +137,7 @@ class Database:
 
     # -- writes -----------------------------------------------------------
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator["Tx"]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction (BEGIN IMMEDIATE … COMMIT), serialised in-process."""
         conn = self._writer
         assert conn is not None, "database not open"

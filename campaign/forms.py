@@ -93,7 +93,8 @@ def email_syntax(form: Form, field: Any) -> None:
     value = field.data or ""
     local = value.rpartition("@")[0]
     if not _EMAIL.fullmatch(value) or len(local) > 64:
-        raise ValidationError(_("Bitte eine gültige E-Mail-Adresse eingeben, z. B. name@beispiel.de."))
+        raise ValidationError(
+            _("Bitte eine gültige E-Mail-Adresse eingeben, z. B. name@beispiel.de."))
 
 
 def phone_syntax(form: Form, field: Any) -> None:

@@ -6,8 +6,9 @@ aggregate counter, so the figures cannot be traced back to a person.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 
 async def count(db: Any, quiz: str, step: str, attribution: Mapping[str, str] | None = None,

@@ -10,9 +10,10 @@ stored. SQL for places and the campaign figures lives here, in one place.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 from urllib.parse import urlencode, urlparse
 
 from starlette.routing import NoMatchFound
@@ -110,7 +111,7 @@ def validate_place(label: str, target_kind: str, target_slug: str, medium: str,
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _place(row: Any) -> Place:

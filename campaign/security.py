@@ -7,7 +7,8 @@ import hmac
 import secrets
 import time
 from collections import deque
-from typing import Any, Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request

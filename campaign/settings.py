@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
 
 from . import PACKAGE_DIR
 
@@ -62,11 +62,11 @@ class Settings:
     def https(self) -> bool:
         return self.base_url.startswith("https://")
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         database = Path(env.get("CAMPAIGN_DATABASE") or "var/campaign.sqlite3")
         production = _bool(env.get("CAMPAIGN_PRODUCTION"), False)

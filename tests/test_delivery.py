@@ -204,7 +204,8 @@ def test_one_reminder_and_one_agency_note_for_unacknowledged_leads(settings, smt
             old = (datetime.now(UTC) - timedelta(days=days, hours=1)).isoformat()
             async with db.transaction() as tx:
                 await tx.execute("UPDATE lead_recipients SET routed_at = ?", (old,))
-                await tx.execute("UPDATE lead_recipients SET acknowledged_at = ? WHERE org = 'olpe'",
+                await tx.execute("UPDATE lead_recipients SET acknowledged_at = ?"
+                                 " WHERE org = 'olpe'",
                                  (old,))
             # A fresh lead is not due yet.
             await add_lead(db, mailer, municipalities=["brilon"], consents=["municipalities"])
@@ -227,7 +228,8 @@ def test_one_reminder_and_one_agency_note_for_unacknowledged_leads(settings, smt
     region = shipped_content().region
     siegen = smtp.to(region.organisations["siegen"].email)
     assert [m["Subject"].strip().startswith("Erinnerung") for m in siegen] == [False, True]
-    assert siegen[1]["Message-ID"].strip() == f"<reminder.{public_id}.siegen@suedwestfalen.example.org>"
+    expected_id = f"<reminder.{public_id}.siegen@suedwestfalen.example.org>"
+    assert siegen[1]["Message-ID"].strip() == expected_id
     assert "/quittung/" in siegen[1].get_body(("plain",)).get_content()
     [note] = smtp.to(region.organisations["suedwestfalen-agentur"].email)
     body = note.get_body(("plain",)).get_content()

@@ -16,7 +16,6 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from campaign.app import create_app
 from campaign.content import ContentError, load_content
 from campaign.db import Database
 from campaign.settings import Settings, SettingsError
@@ -97,7 +96,8 @@ def test_crawl_finds_no_broken_internal_link(client):
     assert len(seen) >= 65
 
 
-ABSOLUTE = re.compile(r"""(?:src|href|action|srcset)\s*=\s*["']\s*(?:https?:)?//([^/"'\s]+)""", re.I)
+ABSOLUTE = re.compile(
+    r"""(?:src|href|action|srcset)\s*=\s*["']\s*(?:https?:)?//([^/"'\s]+)""", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*["']?\s*(?:https?:)?//([^/"')\s]+)""", re.I)
 
 
@@ -202,7 +202,8 @@ def _broken_copy(tmp_path: Path) -> Path:
     (lambda d: (d / "region.toml").write_text(
         (d / "region.toml").read_text().replace(
             'covers_districts = ["kreis-siegen-wittgenstein"]',
-            'covers_districts = ["kreis-siegen-wittgenstein"]\ncovers_municipalities = ["atlantis"]')),
+            'covers_districts = ["kreis-siegen-wittgenstein"]\n'
+            'covers_municipalities = ["atlantis"]')),
      ["region.toml", "organisation 'tvsw'", "covers_municipalities", "atlantis"]),
 ])
 def test_broken_content_names_file_entry_and_field(tmp_path, breakage, expected):
@@ -234,7 +235,8 @@ def test_production_refuses_generated_secret(tmp_path):
         Settings.from_env({"CAMPAIGN_PRODUCTION": "1", "CAMPAIGN_SECRET_KEY": "short"})
     s = Settings.from_env({"CAMPAIGN_DATABASE": str(tmp_path / "x.db")})
     assert s.secret_key and (tmp_path / "secret_key").read_text() == s.secret_key
-    assert Settings.from_env({"CAMPAIGN_DATABASE": str(tmp_path / "x.db")}).secret_key == s.secret_key
+    again = Settings.from_env({"CAMPAIGN_DATABASE": str(tmp_path / "x.db")})
+    assert again.secret_key == s.secret_key
 
 
 def test_broken_content_stops_start_up_with_a_clear_message(tmp_path):

@@ -70,7 +70,7 @@ def test_451_is_retried_with_backoff_then_delivered(settings, smtp):
             await add_lead(db, mailer, municipalities=["olpe"], consents=["municipalities"])
             t = time.time()
             results, waits = [], []
-            for step in range(3):
+            for _ in range(3):
                 results.append(await deliver_once(db, settings, now=t))
                 row = (await _rows(db))[0]
                 waits.append(row["next_attempt_ts"] - t)

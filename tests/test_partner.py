@@ -51,7 +51,7 @@ def _funnel_value(html: str, label: str) -> int:
 def test_staff_cannot_list_open_change_export_or_count_other_orgs_leads(client, app):
     ids = _seed(client, app)
     emails = {org: add_user(client, app, org) for org in ORGS}
-    for i, org in enumerate(ORGS):
+    for org in ORGS:
         client.cookies.clear()
         assert login(client, emails[org]).status_code == 303
         token = csrf(client)

@@ -49,7 +49,8 @@ def assert_secure(headers, https: bool = False) -> None:
 def _post_path(app) -> str:
     """A form route without path parameters: its handler reads the body."""
     for route in app.routes:
-        if isinstance(route, Route) and "POST" in (route.methods or ()) and not route.param_convertors:
+        if (isinstance(route, Route) and "POST" in (route.methods or ())
+                and not route.param_convertors):
             return route.path
     pytest.fail("no POST route without path parameters is mounted")
 

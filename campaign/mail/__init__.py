@@ -9,11 +9,12 @@ header (the policy raises instead, and we strip line breaks before that).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
-from typing import Any, Mapping
+from typing import Any
 
 import jinja2
 

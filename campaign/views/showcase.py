@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -66,13 +66,14 @@ async def healthz(request: Request) -> Response:
     body: dict[str, object] = {"database": "ok" if ok else "unreachable"}
     if ok:
         row = await db.fetchone(
-            "SELECT COUNT(*) AS backlog, MIN(created_at) AS oldest FROM outbox WHERE status='queued'"
+            "SELECT COUNT(*) AS backlog, MIN(created_at) AS oldest FROM outbox"
+            " WHERE status='queued'"
         )
         dead = await db.fetchval("SELECT COUNT(*) FROM outbox WHERE status='dead'")
         oldest_age = None
         if row and row["oldest"]:
             created = datetime.fromisoformat(row["oldest"])
-            oldest_age = round(time.time() - created.astimezone(timezone.utc).timestamp(), 1)
+            oldest_age = round(time.time() - created.astimezone(UTC).timestamp(), 1)
         body.update({
             "outbox_backlog": row["backlog"] if row else 0,
             "oldest_unsent_age_seconds": oldest_age,

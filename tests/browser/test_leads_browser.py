@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import re
 
-from .browser.conftest import (  # noqa: F401  (fixtures used by name)
-    PHONE,
-    axe_violations,
-    browser,
-    live,
-    mail_server,
-    session_factory,
-)
-from .live import wait_until
+from ..live import wait_until
+from .conftest import PHONE, axe_violations
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/(?:bestaetigen|meine-daten)/[A-Za-z0-9._-]+)")
 
