@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from starlette.applications import Starlette
@@ -130,7 +130,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     return app
 
 
-def _background_jobs() -> list[Callable[[Starlette], Awaitable[None]]]:
+def _background_jobs() -> list[Callable[[Starlette], Coroutine[Any, Any, None]]]:
     jobs = []
     for spec in BACKGROUND_JOBS:
         module_name, _, func = spec.partition(":")

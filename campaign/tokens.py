@@ -26,7 +26,8 @@ def make_token(secret: str, purpose: str, payload: Any) -> str:
 
 def read_token(secret: str, purpose: str, token: str, max_age: float | None = None) -> Any:
     try:
-        return _serializer(secret, purpose).loads(token, max_age=max_age)
+        age = None if max_age is None else int(max_age)
+        return _serializer(secret, purpose).loads(token, max_age=age)
     except SignatureExpired as exc:
         raise TokenExpired(str(exc)) from None
     except BadSignature as exc:
