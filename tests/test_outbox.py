@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from campaign.mail.worker import LEASE_SECONDS, claim, deliver_once, requeue
+from campaign.mail.worker import (
+    LEASE_SECONDS,
+    claim,
+    deliver_once,
+    reclaim_orphaned_leases,
+    requeue,
+)
 
 from .test_delivery import add_lead, database, mailer_for_settings
 
@@ -173,6 +180,31 @@ def test_a_crashed_workers_rows_are_sent_after_the_lease_expires(settings, smtp)
     assert blocked["claimed"] == 0  # leased rows are left alone until the lease expires
     assert after["sent"] == 6 and len(smtp.messages) == 6
     assert all(r["status"] == "sent" and r["lease_owner"] is None for r in rows)
+
+
+def test_leases_of_a_killed_worker_on_this_host_are_released_at_start(settings, smtp):
+    settings = settings.with_(smtp_url=smtp.url)
+    mailer = mailer_for_settings(settings)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # a pid that no longer runs
+    host = socket.gethostname()
+
+    async def go():
+        async with database(settings) as db:
+            await add_lead(db, mailer)  # six rows
+            now = time.time()
+            await claim(db, f"{host}:{dead.pid}:gone", now=now, batch=3)
+            await claim(db, f"{host}:{os.getpid()}:alive", now=now, batch=2)
+            await claim(db, f"elsewhere:{dead.pid}:other", now=now, batch=1)
+            released = await reclaim_orphaned_leases(db)
+            sent = await deliver_once(db, settings, worker_id="restarted", now=now + 1)
+            return released, sent, await _rows(db)
+
+    released, sent, rows = asyncio.run(go())
+    assert released == 3  # only the stopped process of this host
+    assert sent["sent"] == 3 and len(smtp.messages) == 3
+    owners = Counter(r["lease_owner"] for r in rows if r["status"] == "queued")
+    assert owners == {f"{host}:{os.getpid()}:alive": 2, f"elsewhere:{dead.pid}:other": 1}
 
 
 def test_two_workers_at_once_never_send_a_row_twice(settings, smtp):

@@ -280,6 +280,43 @@ async def requeue(db: Any, outbox_id: int | None = None, *, all_dead: bool = Fal
 REMINDER_EVERY = 300.0  # seconds between reminder sweeps
 
 
+def _process_gone(owner: str, host: str) -> bool:
+    """True when ``owner`` (host:pid:random) names a process of this host that
+    no longer exists. Anything else (another host, a live or reused pid, an odd
+    id) is left to the lease's expiry, which is always safe."""
+    owner_host, _, rest = owner.partition(":")
+    pid_text = rest.partition(":")[0]
+    if owner_host != host or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+async def reclaim_orphaned_leases(db: Any) -> int:
+    """Release leases held by workers of this host that died (SIGKILL, crash), so
+    their mails go out now instead of after the lease runs out."""
+    host = socket.gethostname()
+    owners = [r["lease_owner"] for r in await db.fetchall(
+        "SELECT DISTINCT lease_owner FROM outbox WHERE status = 'queued'"
+        " AND lease_owner IS NOT NULL")]
+    gone = [o for o in owners if _process_gone(o, host)]
+    if not gone:
+        return 0
+    async with db.transaction() as tx:
+        released = 0
+        for owner in gone:
+            released += await tx.rowcount(
+                "UPDATE outbox SET lease_owner = NULL, lease_until_ts = NULL"
+                " WHERE lease_owner = ? AND status = 'queued'", (owner,))
+    log.warning("outbox: released %d mail(s) leased by %d stopped worker(s)", released, len(gone))
+    return released
+
+
 async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: bool = False
                       ) -> dict[str, int]:
     """Deliver every ``outbox_interval`` seconds (at once again after a full batch),
@@ -290,6 +327,10 @@ async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: b
     worker_id = default_worker_id()
     next_reminders = 0.0
     totals = {"sent": 0, "retried": 0, "dead": 0}
+    try:
+        await reclaim_orphaned_leases(db)
+    except Exception:  # never keep the worker from starting
+        log.exception("outbox: could not check for orphaned leases")
     while True:
         try:
             if mailer is not None and time.monotonic() >= next_reminders:
