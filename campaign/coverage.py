@@ -92,16 +92,16 @@ def report(content: Any) -> str:
 
 
 def _catalog_lines() -> list[str]:
-    """Interface messages: translated share of the German catalog's msgids."""
-    from .i18n_tools import read_catalog
+    """Interface messages: translated share of the msgids each language must have."""
+    from .i18n_tools import for_language, read_catalog
 
     source = read_catalog(DEFAULT_LANGUAGE)
     if source is None:
         return []
-    ids = [(m.id, m.context) for m in source if m.id]
-    lines = ["translations of interface messages (campaign/locale):"]
+    lines = ["translations of interface messages (campaign/locale; portal German only):"]
     for lang in TRANSLATED:
         catalog = read_catalog(lang)
+        ids = [(m.id, m.context) for m in for_language(source, lang) if m.id]
         done = 0
         for msgid, context in ids:
             msg = catalog.get(msgid, context=context) if catalog is not None else None
