@@ -9,10 +9,10 @@ files under ``campaign/locale``) are compiled in memory at start-up.
 from __future__ import annotations
 
 import gettext as _gettext
+from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from . import PACKAGE_DIR
 from .content import DEFAULT_LANGUAGE, LANGUAGES
@@ -67,7 +67,7 @@ _ = gettext
 class lazy_gettext(str):
     """A string translated when rendered; for labels defined at import time (forms)."""
 
-    def __new__(cls, message: str) -> "lazy_gettext":
+    def __new__(cls, message: str) -> lazy_gettext:
         obj = super().__new__(cls, message)
         obj.message = message  # type: ignore[attr-defined]
         return obj

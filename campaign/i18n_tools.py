@@ -186,8 +186,10 @@ def gaps(template: Catalog | None = None, langs: Iterable[str] = TRANSLATED,
             if not msg.id:
                 continue
             tr = catalog.get(msg.id, context=msg.context) if catalog is not None else None
-            strings = tr.string if tr is not None and isinstance(tr.string, tuple) else (
-                (tr.string,) if tr is not None else ())
+            strings: tuple[str, ...] = ()
+            if tr is not None:
+                strings = (tuple(tr.string) if isinstance(tr.string, (tuple, list))
+                           else (tr.string or "",))
             if tr is None:
                 reason = "missing"
             elif tr.fuzzy:

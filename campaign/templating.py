@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
@@ -194,9 +195,10 @@ def format_datetime(value: Any, format: str = "medium") -> str:
     if value in (None, ""):
         return ""
     value = _as_datetime(value)
-    pattern = dates.get_datetime_format(format, locale=_lang()).format(
+    width: Any = format  # one of Babel's widths: full, long, medium, short
+    pattern = str(dates.get_datetime_format(width, locale=_lang())).format(
         dates.get_time_format("short", locale=_lang()).pattern,
-        dates.get_date_format(format, locale=_lang()).pattern)
+        dates.get_date_format(width, locale=_lang()).pattern)
     return dates.format_datetime(value, pattern, tzinfo=ZoneInfo(LOCAL_TZ), locale=_lang())
 
 
