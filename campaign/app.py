@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -29,15 +28,6 @@ from .settings import Settings
 from .templating import Renderer
 
 log = logging.getLogger("campaign")
-
-# Background jobs started by the lifespan when settings.background is on:
-# "module:function", each an ``async def job(app) -> None`` that loops until
-# cancelled. A module that is not there yet is skipped.
-BACKGROUND_JOBS: list[str] = [
-    "campaign.mail.worker:run_in_app",
-    "campaign.retention:run_daily",
-]
-
 
 class LocaleMiddleware:
     """Takes ``/nl`` or ``/en`` off the path and makes it the request's language."""
@@ -131,17 +121,11 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
 
 
 def _background_jobs() -> list[Callable[[Starlette], Coroutine[Any, Any, None]]]:
-    jobs = []
-    for spec in BACKGROUND_JOBS:
-        module_name, _, func = spec.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        jobs.append(getattr(module, func))
-    return jobs
+    """Started by the lifespan when settings.background is on; each loops until cancelled."""
+    from .mail.worker import run_in_app
+    from .retention import run_daily
+
+    return [run_in_app, run_daily]
 
 
 

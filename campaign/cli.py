@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,8 +18,6 @@ from .settings import Settings, SettingsError
 Handler = Callable[[argparse.Namespace, Settings], int]
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {}
 
-# Modules that add commands; missing ones are skipped until the feature exists.
-COMMAND_MODULES = ["campaign.cli_mail", "campaign.cli_leads", "campaign.cli_users"]
 
 
 def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]
@@ -88,21 +85,15 @@ def _check_content(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _coverage_report(content: Any) -> str:
-    """Hook for per-language coverage figures (set by the i18n module when present)."""
-    try:
-        module = importlib.import_module("campaign.coverage")
-    except ModuleNotFoundError:
-        return ""
-    return str(module.report(content))
+    """Per-language coverage figures of content and interface texts."""
+    from .coverage import report
+
+    return str(report(content))
 
 
 def main(argv: list[str] | None = None) -> int:
-    for module in COMMAND_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
+    from . import cli_leads, cli_mail, cli_users  # noqa: F401  (they register their commands)
+
     parser = argparse.ArgumentParser(prog="python -m campaign")
     sub = parser.add_subparsers(dest="command", required=True, metavar="command")
     for name, (help_text, arguments, _fn) in COMMANDS.items():

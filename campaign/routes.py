@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-import importlib
-
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from . import STATIC_DIR
 
-# Each view module exposes ``routes``; order matters only for overlapping paths.
-VIEW_MODULES = [
-    "campaign.views.showcase",
-    "campaign.views.quiz",
-    "campaign.views.leads",
-    "campaign.views.delivery",
-    "campaign.views.partner",
-    "campaign.views.share",
-    "campaign.views.easy",
-]
-
 
 def build_routes() -> list[BaseRoute]:
+    """Each view module exposes ``routes``; order matters only for overlapping paths."""
+    from .views import delivery, easy, leads, partner, quiz, share, showcase
+
     routes: list[BaseRoute] = []
-    for name in VIEW_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that feature is not built yet
-            raise
+    for module in (showcase, quiz, leads, delivery, partner, share, easy):
         routes.extend(module.routes)
     routes.append(Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"))
     return routes

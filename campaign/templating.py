@@ -33,7 +33,6 @@ def make_environment(settings: Any) -> jinja2.Environment:
     )
     env.globals.update(
         url_for=_url_for,
-        has_route=_has_route,
         static_url=_static_url,
         csrf_input=_csrf_input,
         alternates=_alternates,
@@ -73,35 +72,24 @@ def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] 
 
 
 @jinja2.pass_context
-def _has_route(context: Mapping[str, Any], name: str) -> bool:
-    """Lets shared templates link to a feature only once it is mounted."""
-    return _route_path(context["request"].app, name, None) != ""
-
-
-@jinja2.pass_context
 def _static_url(context: Mapping[str, Any], path: str) -> str:
     return _route_path(context["request"].app, "static", {"path": path})
 
 
-def _route_path(app: Any, name: str, params: Mapping[str, Any] | None) -> str:
+def _route_path(app: Any, name: str, params: Mapping[str, Any]) -> str:
     """``app.url_path_for`` memoised per app (a page builds dozens of links, and the
-    router's search raises an exception per non-matching route). ``params=None``
-    asks only whether the route exists: "" when it does not."""
+    router's search raises an exception per non-matching route)."""
     cache: dict[Any, str] | None = getattr(app.state, "route_paths", None)
     if cache is None:
         cache = app.state.route_paths = {}
     try:
-        key = (name, tuple(sorted(params.items())) if params is not None else None)
+        key = (name, tuple(sorted(params.items())))
         return cache[key]
     except KeyError:
         pass
     except TypeError:  # unhashable parameter: no memo
-        return str(app.url_path_for(name, **(params or {})))
-    if params is None:
-        found = any(getattr(r, "name", None) == name for r in app.routes)
-        value = "yes" if found else ""
-    else:
-        value = str(app.url_path_for(name, **params))
+        return str(app.url_path_for(name, **params))
+    value = str(app.url_path_for(name, **params))
     if len(cache) < 20_000:  # bounded: slugs come from content, not from visitors
         cache[key] = value
     return value

@@ -352,7 +352,7 @@ async def run_forever(db: Any, settings: Any, mailer: Any, *, stop_after_idle: b
 
 
 async def run_in_app(app: Any) -> None:
-    """Background job of the web process (see campaign.app.BACKGROUND_JOBS)."""
+    """Background job of the web process (started by the lifespan in campaign.app)."""
     from . import mailer_for
 
     await run_forever(app.state.db, app.state.settings, mailer_for(app))
