@@ -88,10 +88,13 @@ def validate_place(label: str, target_kind: str, target_slug: str, medium: str,
                    municipalities: Mapping[str, Any]) -> dict[str, str]:
     """Field → error message for a new place; empty when it is fine (pure rule)."""
     from .i18n import gettext as _
+    from .lead_rules import line_problem
 
     errors: dict[str, str] = {}
     if not label.strip():
         errors["label"] = _("Bitte geben Sie an, wo der Code hängt oder ausliegt.")
+    elif line_problem([label]):  # printed on a card and shown in the portal: one clean line
+        errors["label"] = line_problem([label]) or ""
     elif len(label) > 120:
         errors["label"] = _("Bitte höchstens 120 Zeichen.")
     if target_kind not in TARGET_KINDS:
@@ -105,7 +108,9 @@ def validate_place(label: str, target_kind: str, target_slug: str, medium: str,
     if not clean_attribution({"utm_campaign": campaign}):
         errors["campaign"] = _("Bitte geben Sie einen Kampagnennamen an "
                                "(Buchstaben, Ziffern, Bindestrich).")
-    if len(pitch) > 140:
+    if line_problem([pitch]):
+        errors["pitch"] = line_problem([pitch]) or ""
+    elif len(pitch) > 140:
         errors["pitch"] = _("Bitte höchstens 140 Zeichen.")
     return errors
 

@@ -179,6 +179,21 @@ def test_portal_form_errors_are_shown_with_the_form(client, app):
     assert on_loop(client, places.list_places, app.state.db) == []
 
 
+@pytest.mark.parametrize("label, pitch, field", [
+    ("\x00", "Hier leben?", "label"),
+    ("Am See\r\nBcc: x@example.org", "", "label"),
+    ("Am See", "Hier\x7fleben?", "pitch"),
+])
+def test_place_texts_with_control_characters_are_refused(label, pitch, field):
+    """Found by the hostile-input properties: a label of only U+0000 was stored."""
+    content = shipped_content()
+    errors = places.validate_place(label, "landing", "", "qr", "sommer", pitch,
+                                   content.extras.get("quizzes", {}),
+                                   content.region.municipalities)
+    assert list(errors) == [field]
+    assert "Steuerzeichen" in errors[field]
+
+
 def test_portal_is_scoped_to_the_organisation(client, app):
     mine = make_place(client, app, org="winterberg", label="Hütte Winterberg")
     theirs = make_place(client, app, org="olpe", label="Kurhaus Olpe", target_kind="landing")

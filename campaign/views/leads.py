@@ -39,6 +39,7 @@ from ..lead_mails import (
     SELF_SERVICE_PATH,
     SELF_SERVICE_PURPOSE,
 )
+from ..lead_rules import check_lead, first, group_values
 from ..mail import mailer_for
 from ..security import CSRF_FIELD, client_key, csrf_valid
 from ..tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -195,32 +196,42 @@ async def lead_form(request: Request) -> Response:
 
 
 async def _submit(request: Request) -> Response:
+    """Checks in this order: CSRF, honeypot, the form's rules, consent version,
+    fill time, rate limit. Only a submission that passes all is stored."""
     formdata = await _formdata(request)
-    form = _form(request, formdata)
     origin = origin_of(request, formdata)
-    _set_hidden(form, origin)
     consent = request.app.state.content.extras["consent"]
+    values = group_values(formdata.multi_items())
+
+    def refuse(status: int, notice: str | None = None, errors: Any = None,
+               **fields: Any) -> Response:
+        form = _form(request, formdata)
+        _set_hidden(form, origin)
+        form.show_errors(errors or {})
+        for name, value in fields.items():
+            form[name].data = value
+        return _render_form(request, form, origin, status=status, notice=notice)
+
     if not csrf_valid(request, formdata.get(CSRF_FIELD)):
-        return _render_form(request, form, origin, status=400, notice="csrf")
-    if form.website.data:
+        return refuse(400, "csrf")
+    if first(values, "website"):
         log.info("lead form: honeypot filled, nothing stored")
         return RedirectResponse(_path(request, "lead_thanks"), status_code=303)
-    if not form.validate():
-        return _render_form(request, form, origin, status=400)
-    if form.consent_version.data != consent.version:
-        form.consent_version.data = consent.version
-        return _render_form(request, form, origin, status=400, notice="consent_changed")
-    if _too_fast(request, form.started.data):
+    checked = check_lead(values, request.app.state.content.region.municipalities)
+    if checked.errors:
+        return refuse(400, errors=checked.errors)
+    if first(values, "consent_version") != consent.version:
+        return refuse(400, "consent_changed", consent_version=consent.version)
+    if _too_fast(request, first(values, "started")):
         log.info("lead form: submitted too fast, nothing stored")
-        form.started.data = _started(request)
-        return _render_form(request, form, origin, status=400, notice="too_fast")
+        return refuse(400, "too_fast", started=_started(request))
     if not request.app.state.lead_limiter.hit(client_key(request)):
         log.info("lead form: rate limit reached, nothing stored")
-        return _render_form(request, form, origin, status=429, notice="rate_limited")
+        return refuse(429, "rate_limited")
     outcome = origin["outcome"]
     await leads.create_pending(
         request.app.state.db, mailer_for(request.app),
-        leads.NewLead(form.lead_data(), i18n.current_language.get(), origin["attribution"],
+        leads.NewLead(checked.data, i18n.current_language.get(), origin["attribution"],
                       origin["quiz"], outcome["top"] if outcome else None),
         consent)
     return RedirectResponse(_path(request, "lead_thanks"), status_code=303)

@@ -59,5 +59,7 @@ def test_quiz_script_runs_under_the_content_security_policy(session_factory):
     s = session_factory(**PHONE)
     play(s, [[]])  # submit question 1 without an answer: the error page with quiz.js
     assert any(u.endswith("/static/js/quiz.js") for u in s.requests)
-    assert s.page.evaluate("document.activeElement.className") == "error-summary"
+    # the script runs after the page is parsed: wait for it (up to 5 s), not a fixed moment
+    s.page.wait_for_function("document.activeElement.className === 'error-summary'",
+                             timeout=5000)
     assert [m for m in s.console if "Content Security Policy" in m or "pageerror" in m] == []
