@@ -133,9 +133,10 @@ def check_lead(values: Values, municipalities: Container[str]) -> Checked:
     """Check a lead submission; ``municipalities`` are the slugs the form offers."""
     errors: dict[str, str] = {}
 
-    def problem(name: str, *checks: str | None) -> None:
+    def problem(name: str, *checks: str | bool | None) -> None:
+        """The first check that found something (a message) names the field's problem."""
         for found in checks:
-            if found:
+            if isinstance(found, str) and found:
                 errors[name] = found
                 return
 
