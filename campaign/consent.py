@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -31,6 +31,8 @@ class ConsentGroup:
 class ConsentTexts:
     version: str
     groups: Mapping[str, ConsentGroup]
+    _hashes: dict[tuple[tuple[str, ...], str], str] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.groups)
@@ -40,10 +42,17 @@ class ConsentTexts:
 
     def hash_of(self, groups: Iterable[str], lang: str) -> str:
         """SHA-256 of the texts agreed to, in canonical group order, in ``lang``."""
-        return texts_hash([self.text(g, lang) for g in ordered(groups)])
+        chosen = tuple(ordered(groups))
+        key = (chosen, lang)
+        if key not in self._hashes:  # the texts never change: each hash is made once
+            self._hashes[key] = texts_hash([self.text(g, lang) for g in chosen])
+        return self._hashes[key]
 
     def group_hash(self, group: str, lang: str) -> str:
-        return texts_hash([self.text(group, lang)])
+        key = ((group,), lang)
+        if key not in self._hashes:
+            self._hashes[key] = texts_hash([self.text(group, lang)])
+        return self._hashes[key]
 
 
 def ordered(groups: Iterable[str]) -> list[str]:

@@ -8,6 +8,7 @@ header (the policy raises instead, and we strip line breaks before that).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -85,8 +86,14 @@ class Mailer:
 
     def domain(self) -> str:
         """The sender's domain: right-hand side of every Message-ID we make."""
-        _, addr = parseaddr(self.settings.mail_from)
-        return addr.rpartition("@")[2] or "localhost"
+        return _domain_of(self.settings.mail_from)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(mail_from: str) -> str:
+    """Parsed once per sender address (parseaddr is slow and the sender fixed)."""
+    _, addr = parseaddr(mail_from)
+    return addr.rpartition("@")[2] or "localhost"
 
 
 def mailer_for(app: Any) -> Mailer:
