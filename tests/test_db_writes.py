@@ -1,4 +1,5 @@
-"""Write transactions: while another process holds the write lock, the service waits
+"""Write transactions: group commit, checkpoints off the loop, and while another process
+holds the write lock, the service waits
 without blocking its event loop, then writes; a stuck lock ends in an error, not a hang."""
 
 from __future__ import annotations
@@ -71,3 +72,97 @@ def test_a_lock_that_never_ends_is_an_error(tmp_path, monkeypatch):
                 await tx.execute("DELETE FROM funnel_counts")
 
     asyncio.run(scenario())
+
+
+COUNT = ("INSERT INTO funnel_counts (day, quiz, step, count) VALUES ('2026-11-26', ?, 'x', 1)"
+         " ON CONFLICT (day, quiz, step, utm_source, utm_medium, utm_campaign)"
+         " DO UPDATE SET count = count + 1")
+
+
+def test_units_of_one_loop_turn_share_a_commit_and_fail_alone(tmp_path):
+    """Group commit: 50 concurrent units, one of them failing half-way."""
+    path = tmp_path / "g.sqlite3"
+    commits: list[int] = []
+
+    async def unit(db: Database, i: int) -> None:
+        async with db.transaction() as tx:
+            await tx.execute(COUNT, (f"q{i}",))
+            if i == 7:
+                raise RuntimeError("this unit fails after its first write")
+            await tx.execute(COUNT, (f"q{i}",))
+
+    async def scenario() -> list[object]:
+        async with Database(path) as db:
+            assert db._writer is not None
+            db._writer.set_trace_callback(lambda sql: commits.append(1) if sql == "COMMIT"
+                                          else None)
+            results = await asyncio.gather(*(unit(db, i) for i in range(50)),
+                                           return_exceptions=True)
+            # "done" means committed: a second connection sees it at once
+            other = sqlite3.connect(path)
+            rows = dict(other.execute("SELECT quiz, count FROM funnel_counts").fetchall())
+            other.close()
+            return [results, rows]
+
+    results, rows = asyncio.run(scenario())
+    assert [type(r).__name__ for r in results].count("RuntimeError") == 1
+    assert isinstance(results[7], RuntimeError)
+    assert "q7" not in rows  # its first write was undone with it
+    assert rows == {f"q{i}": 2 for i in range(50) if i != 7}
+    assert 1 <= len(commits) < 10  # 49 units, a handful of commits
+
+
+def test_a_unit_that_waits_inside_keeps_the_group_open_until_it_is_done(tmp_path):
+    path = tmp_path / "w.sqlite3"
+
+    async def slow(db: Database) -> None:
+        async with db.transaction() as tx:
+            await tx.execute(COUNT, ("slow",))
+            await asyncio.sleep(0.05)  # e.g. a read on the reader connection
+            await tx.execute(COUNT, ("slow",))
+
+    async def fast(db: Database) -> None:
+        async with db.transaction() as tx:
+            await tx.execute(COUNT, ("fast",))
+
+    async def scenario() -> dict[str, int]:
+        async with Database(path) as db:
+            await asyncio.gather(slow(db), fast(db), fast(db))
+            return {r[0]: r[1] for r in await db.fetchall(
+                "SELECT quiz, count FROM funnel_counts")}
+
+    assert asyncio.run(scenario()) == {"slow": 2, "fast": 2}
+
+
+def test_wal_checkpoints_run_off_the_event_loop(tmp_path, monkeypatch):
+    """The writer never checkpoints inside a COMMIT; a thread copies the WAL back."""
+    monkeypatch.setattr(dbmod, "CHECKPOINT_EVERY", 0.05)
+    path = tmp_path / "c.sqlite3"
+    copy = tmp_path / "copy.sqlite3"
+
+    async def settled(db: Database) -> None:
+        for _ in range(200):
+            if not db._checkpointing:
+                return
+            await asyncio.sleep(0.01)
+
+    async def scenario() -> tuple[int, int]:
+        async with Database(path) as db:
+            assert db._writer is not None
+            auto = db._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+            for i in range(41):
+                if i == 40:  # the last write starts a checkpoint of its own
+                    await settled(db)
+                    await asyncio.sleep(0.06)
+                async with db.transaction() as tx:
+                    await tx.execute(COUNT, (f"c{i}",))
+                await asyncio.sleep(0.01)
+            await settled(db)
+            copy.write_bytes(path.read_bytes())  # the database file alone, while open
+            return auto, db.checkpoints
+
+    auto, checkpoints = asyncio.run(scenario())
+    assert auto == 0 and checkpoints >= 3
+    conn = sqlite3.connect(copy)
+    assert conn.execute("SELECT COUNT(*) FROM funnel_counts").fetchone()[0] == 41
+    conn.close()
