@@ -1,6 +1,6 @@
-"""Write transactions: group commit, checkpoints off the loop, and while another process
-holds the write lock, the service waits
-without blocking its event loop, then writes; a stuck lock ends in an error, not a hang."""
+"""Write transactions: group commit, checkpoints off the loop, and while another
+process holds the write lock, the service waits without blocking its event loop,
+then writes; a stuck lock ends in an error, not a hang."""
 
 from __future__ import annotations
 
