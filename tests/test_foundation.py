@@ -275,3 +275,19 @@ def test_uvicorn_run_serves_landing_and_health(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_start_up_freezes_the_long_lived_objects(settings):
+    """Content, templates and catalogs are moved out of the collector's generations at
+    start-up (gc.freeze): a full collection under load then stays short."""
+    import gc
+
+    from starlette.testclient import TestClient
+
+    from campaign.app import create_app
+
+    gc.unfreeze()
+    app = create_app(settings.with_(background=False), content=shipped_content())
+    with TestClient(app):
+        assert gc.get_freeze_count() > 10_000
+    gc.unfreeze()
