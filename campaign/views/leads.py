@@ -87,24 +87,21 @@ def split_urlencoded(body: bytes) -> list[tuple[str, str]] | None:
     """``a=1&b=x+y`` as pairs, blanks kept, UTF-8 with bad bytes replaced; None
     when there are more than MAX_FIELDS fields (Starlette's parser refuses those).
 
-    Only parts with ``+`` or ``%`` go through the decoder: most values of a
-    form (codes, numbers, tokens) need none of it."""
+    ``&``, ``=`` and ``+`` inside a value always arrive percent-encoded, so the
+    body can be split first and ``+`` turned into spaces all at once; only
+    parts with a ``%`` go through the decoder."""
     if body.count(b"&") >= MAX_FIELDS:
         return None
     pairs = []
-    for part in body.split(b"&"):
+    for part in body.replace(b"+", b" ").split(b"&"):
         if part:
             key, _, value = part.partition(b"=")
-            pairs.append((_form_text(key), _form_text(value)))
+            if b"%" in key:
+                key = unquote_to_bytes(key)
+            if b"%" in value:
+                value = unquote_to_bytes(value)
+            pairs.append((key.decode("utf-8", "replace"), value.decode("utf-8", "replace")))
     return pairs
-
-
-def _form_text(raw: bytes) -> str:
-    if b"+" in raw:
-        raw = raw.replace(b"+", b" ")
-    if b"%" in raw:
-        raw = unquote_to_bytes(raw)
-    return raw.decode("utf-8", "replace")
 
 
 # -- where the family came from (re-validated on every request) ------------------
