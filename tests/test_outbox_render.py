@@ -80,3 +80,52 @@ def test_worker_uses_a_given_mailer(mail_client, smtp, smtp_settings):
     [mail] = smtp.to("eva@example.org")
     assert "https://given.example/bestaetigen/" in mail.get_body(
         preferencelist=("plain",)).get_content()
+
+
+def _mailer():
+    from pathlib import Path
+
+    import jinja2
+
+    from campaign.mail import Mailer
+    from campaign.settings import Settings
+
+    settings = Settings(secret_key="x" * 40, database=Path("unused.sqlite3"),
+                        mail_from="Südwestfalen Agentur <kampagne@suedwestfalen.example.org>")
+    return Mailer(settings, jinja2.Environment(autoescape=True), None)
+
+
+def test_built_mails_round_trip_names_subjects_and_bodies():
+    from campaign.mail import address
+
+    msg = _mailer().build(to=address("juergen@example.org", "Jürgen „Jo“ Müller, Olpe"),
+                          subject="Bitte bestätigt eure Anfrage – Südwestfalen " * 3,
+                          text="Hallo Jürgen,\n\nGrüße aus Olpe\n", html="<p>Grüße</p>",
+                          message_id="<m1@suedwestfalen.example.org>",
+                          headers={"X-Campaign-Kind": "bestätigung"})
+    raw = msg.as_bytes()
+    assert raw.isascii()  # quoted-printable bodies, RFC 2047 words: 7-bit clean
+    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["From"].addresses[0].display_name == "Südwestfalen Agentur"
+    assert parsed["To"].addresses[0].display_name == "Jürgen „Jo“ Müller, Olpe"
+    assert parsed["To"].addresses[0].addr_spec == "juergen@example.org"
+    assert parsed["Subject"] == ("Bitte bestätigt eure Anfrage – Südwestfalen " * 3).strip()
+    assert parsed["X-Campaign-Kind"] == "bestätigung"
+    assert parsed["Message-ID"] == "<m1@suedwestfalen.example.org>"
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert parsed.get_body(("plain",)).get_content() == "Hallo Jürgen,\n\nGrüße aus Olpe\n"
+    assert parsed.get_body(("html",)).get_content().strip() == "<p>Grüße</p>"
+
+
+def test_line_breaks_in_names_subjects_and_headers_never_add_a_header():
+    from campaign.mail import address
+
+    msg = _mailer().build(
+        to=address("eva@example.org", "Eva\r\nBcc: victim@example.org"),
+        subject="Hallo\r\nBcc: victim@example.org", text="x",
+        headers={"X-Note": "a\nBcc: victim@example.org"})
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed["Bcc"] is None
+    assert [a.addr_spec for a in parsed["To"].addresses] == ["eva@example.org"]
+    assert parsed.get_content_type() == "text/plain"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from email.message import EmailMessage
+from email.message import Message
 from email.utils import parseaddr
 from typing import Any
 
@@ -13,7 +13,7 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-async def enqueue(tx: Any, message: EmailMessage, *, kind: str, lead_id: int | None = None,
+async def enqueue(tx: Any, message: Message, *, kind: str, lead_id: int | None = None,
                   org: str | None = None, not_before_ts: float = 0.0) -> int:
     """Insert one outbox row in the open transaction ``tx``; returns its id.
 
