@@ -42,16 +42,16 @@ class ConsentTexts:
 
     def hash_of(self, groups: Iterable[str], lang: str) -> str:
         """SHA-256 of the texts agreed to, in canonical group order, in ``lang``."""
-        chosen = tuple(ordered(groups))
-        key = (chosen, lang)
-        if key not in self._hashes:  # the texts never change: each hash is made once
-            self._hashes[key] = texts_hash([self.text(g, lang) for g in chosen])
-        return self._hashes[key]
+        return self._hash(tuple(ordered(groups)), lang)
 
     def group_hash(self, group: str, lang: str) -> str:
-        key = ((group,), lang)
+        return self._hash((group,), lang)
+
+    def _hash(self, groups: tuple[str, ...], lang: str) -> str:
+        """The texts never change while the app runs: each hash is made once."""
+        key = (groups, lang)
         if key not in self._hashes:
-            self._hashes[key] = texts_hash([self.text(group, lang)])
+            self._hashes[key] = texts_hash([self.text(g, lang) for g in groups])
         return self._hashes[key]
 
 

@@ -202,18 +202,14 @@ class Database:
     def _flush_soon(self, batch: asyncio.Future[None]) -> None:
         """Runs in the loop's next turn: every unit of this turn has joined by now."""
         if self._lock.locked():  # a unit is still inside (it awaits something)
-            task = asyncio.get_running_loop().create_task(self._flush(batch))
-            self._background.add(task)
+            self._keep(asyncio.get_running_loop().create_task(self._flush(batch)))
         else:
             self._commit(batch)
 
     async def _flush(self, batch: asyncio.Future[None]) -> None:
         """Commit the group once the units holding or waiting for the lock are in."""
-        try:
-            async with self._lock:
-                self._commit(batch)
-        finally:
-            self._background.discard(asyncio.current_task())  # type: ignore[arg-type]
+        async with self._lock:
+            self._commit(batch)
 
     def _commit(self, batch: asyncio.Future[None]) -> None:
         if self._batch is not batch or batch.done():
@@ -237,7 +233,10 @@ class Database:
         if self._checkpointing or now - self._last_checkpoint < CHECKPOINT_EVERY:
             return
         self._checkpointing, self._last_checkpoint = True, now
-        task = asyncio.get_running_loop().create_task(self._checkpoint())
+        self._keep(asyncio.get_running_loop().create_task(self._checkpoint()))
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        """Hold a background task until it ends (close() waits for the rest)."""
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
