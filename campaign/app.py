@@ -13,66 +13,17 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 
 from . import i18n
 from .content import Content, load_content
 from .db import Database
-from .places import ChannelVisitMiddleware
-from .security import (
-    BodySizeLimitMiddleware,
-    CSRFCookieMiddleware,
-    RateLimiter,
-    SecurityHeadersMiddleware,
-)
+from .edge import Edge
+from .security import RateLimiter
 from .settings import Settings
 from .templating import Renderer
 
 log = logging.getLogger("campaign")
-
-class LocaleMiddleware:
-    """Takes ``/nl`` or ``/en`` off the path and makes it the request's language."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        lang, path = i18n.split_language(scope["path"])
-        if lang != i18n.DEFAULT_LANGUAGE and i18n.german_only(path):
-            query = scope.get("query_string", b"").decode("latin-1")
-            await RedirectResponse(path + (f"?{query}" if query else ""), 308)(
-                scope, receive, send)
-            return
-        if lang != i18n.DEFAULT_LANGUAGE:
-            scope = dict(scope)
-            scope["path"] = path
-            scope["raw_path"] = path.encode()
-        scope.setdefault("state", {})["lang"] = lang
-        scope["campaign_path"] = path
-        token = i18n.current_language.set(lang)
-        if lang == i18n.DEFAULT_LANGUAGE and not i18n.german_only(path):
-            send = _vary_on_language(send)  # the page may carry a language hint
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            i18n.current_language.reset(token)
-
-
-def _vary_on_language(send: Any) -> Any:
-    """Tell shared caches that an unprefixed page depends on Accept-Language."""
-
-    async def wrapped(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            headers.append((b"vary", b"Accept-Language"))
-            message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
-
 
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
     """Build the app; raises ContentError (naming file and field) for broken content."""
@@ -107,13 +58,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
 
     app = Starlette(
         routes=build_routes(),
-        middleware=[
-            Middleware(SecurityHeadersMiddleware, https=settings.https),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-            Middleware(LocaleMiddleware),
-            Middleware(ChannelVisitMiddleware),
-            Middleware(CSRFCookieMiddleware, https=settings.https),
-        ],
+        middleware=[Middleware(Edge, https=settings.https, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: _http_error, Exception: _server_error},
         lifespan=lifespan,
     )

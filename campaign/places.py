@@ -186,48 +186,38 @@ async def count_visit(db: Any, attribution: Mapping[str, str], day: date | None 
          attribution.get("utm_medium", ""), attribution.get("utm_campaign", "")))
 
 
-class ChannelVisitMiddleware:
-    """Counts GET page visits that arrive from outside with ``utm_*`` parameters.
+async def count_channel_visit(scope: Any) -> None:
+    """Counts a GET page visit that arrives from outside with ``utm_*`` parameters.
 
     A visit counts once at entry: requests whose Referer is this site (moving on
     inside the site with the parameters kept) are not counted again, and QR
     scans are counted as scans, not here. No cookie, no address is kept.
+    Called by the edge layer (campaign/edge.py) for GET requests with ``utm_``.
     """
+    from urllib.parse import parse_qsl
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    path = scope.get("path", "")
+    if path.startswith(("/static", "/q/", "/partner", "/teilen/bild")):
+        return
+    state = getattr(scope.get("app"), "state", None)
+    db, settings = getattr(state, "db", None), getattr(state, "settings", None)
+    if db is None:
+        return
+    headers = dict(scope.get("headers") or [])
+    referer = urlparse(headers.get(b"referer", b"").decode("latin-1")).netloc
+    ours = {headers.get(b"host", b"").decode("latin-1"),
+            urlparse(getattr(settings, "base_url", "")).netloc}
+    if referer and referer in ours:
+        return
+    attribution = clean_attribution(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
+    if "utm_source" not in attribution or "place" in attribution:
+        return
+    try:
+        await count_visit(db, attribution)
+    except Exception:  # counting must never break a page
+        import logging
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope.get("method") == "GET" and b"utm_" in scope.get(
-                "query_string", b""):
-            await self._count(scope)
-        await self.app(scope, receive, send)
-
-    async def _count(self, scope: Any) -> None:
-        from urllib.parse import parse_qsl
-
-        path = scope.get("path", "")
-        if path.startswith(("/static", "/q/", "/partner", "/teilen/bild")):
-            return
-        state = getattr(scope.get("app"), "state", None)
-        db, settings = getattr(state, "db", None), getattr(state, "settings", None)
-        if db is None:
-            return
-        headers = dict(scope.get("headers") or [])
-        referer = urlparse(headers.get(b"referer", b"").decode("latin-1")).netloc
-        ours = {headers.get(b"host", b"").decode("latin-1"),
-                urlparse(getattr(settings, "base_url", "")).netloc}
-        if referer and referer in ours:
-            return
-        attribution = clean_attribution(dict(parse_qsl(scope["query_string"].decode("latin-1"))))
-        if "utm_source" not in attribution or "place" in attribution:
-            return
-        try:
-            await count_visit(db, attribution)
-        except Exception:  # counting must never break a page
-            import logging
-
-            logging.getLogger("campaign").exception("channel visit not counted")
+        logging.getLogger("campaign").exception("channel visit not counted")
 
 
 # -- figures ---------------------------------------------------------------------

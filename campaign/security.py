@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 
 Scope = MutableMapping[str, Any]
@@ -29,89 +28,43 @@ CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrf_token"
 
 
-class SecurityHeadersMiddleware:
-    """Adds the security headers to every HTTP response, errors included."""
+def security_headers(https: bool) -> tuple[list[tuple[bytes, bytes]], frozenset[bytes]]:
+    """The fixed headers every response gets (built once), and their names."""
+    fixed = [(b"x-content-type-options", b"nosniff"),
+             (b"referrer-policy", b"strict-origin-when-cross-origin"),
+             (b"x-frame-options", b"DENY"),
+             (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
+             (b"cross-origin-opener-policy", b"same-origin")]
+    if https:
+        fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return fixed, frozenset(name for name, _ in fixed)
 
-    def __init__(self, app: ASGIApp, https: bool) -> None:
-        self.app, self.https = app, https
-        # Built once as raw pairs: this runs on every response (bench/load.py).
-        fixed = [(b"x-content-type-options", b"nosniff"),
-                 (b"referrer-policy", b"strict-origin-when-cross-origin"),
-                 (b"x-frame-options", b"DENY"),
-                 (b"permissions-policy", b"geolocation=(), camera=(), microphone=()"),
-                 (b"cross-origin-opener-policy", b"same-origin")]
-        if https:
-            fixed.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-        self.fixed = fixed
-        self.own = {name for name, _ in fixed}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # ours replace a view's; a view's own CSP (stricter) is kept
-                headers = [(k, v) for k, v in message.get("headers", ())
-                           if k.lower() not in self.own]
-                if not any(k.lower() == b"content-security-policy" for k, _ in headers):
-                    headers.append((b"content-security-policy", CSP_BYTES))
-                message = {**message, "headers": headers + self.fixed}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def with_security_headers(headers: list[tuple[bytes, bytes]], fixed: list[tuple[bytes, bytes]],
+                          own: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+    """Ours replace a view's; a view's own CSP (stricter) is kept."""
+    kept = [(k, v) for k, v in headers if k.lower() not in own]
+    if not any(k.lower() == b"content-security-policy" for k, _ in kept):
+        kept.append((b"content-security-policy", CSP_BYTES))
+    return kept + fixed
 
 
 class BodyTooLarge(Exception):
-    pass
+    """Raised by the edge's receive once a streamed body passes the limit."""
 
 
-class BodySizeLimitMiddleware:
-    """Answers 413 when a request body exceeds the limit, declared or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length":
-                try:
-                    declared = int(value)
-                except ValueError:
-                    declared = 0
-                if declared > self.max_bytes:
-                    await _send_413(send)
-                    return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge()
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _send_413(send)
+def declared_too_large(scope: Scope, max_bytes: int) -> bool:
+    """A Content-Length above the limit: answered with 413 before any reading."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value) > max_bytes
+            except ValueError:
+                return False
+    return False
 
 
-async def _send_413(send: Send) -> None:
+async def send_413(send: Send) -> None:
     body = "Die Anfrage ist zu groß. / Request too large.".encode()
     await send({
         "type": "http.response.start",
@@ -125,35 +78,14 @@ async def _send_413(send: Send) -> None:
 # -- CSRF (double submit: random cookie + HMAC of it in the form) -------------
 
 
-class CSRFCookieMiddleware:
-    """Gives each browser a random CSRF cookie the first time a form needs one."""
-
-    def __init__(self, app: ASGIApp, https: bool) -> None:
-        self.app, self.https = app, https
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        state = scope.setdefault("state", {})
-        cookie = _cookie(scope, CSRF_COOKIE)
-        state["csrf_cookie"] = cookie if cookie and len(cookie) >= 32 else None
-        state["csrf_issue"] = False
-
-        async def send_cookie(message: Message) -> None:
-            if message["type"] == "http.response.start" and state.get("csrf_issue"):
-                headers = MutableHeaders(scope=message)
-                attrs = "Path=/; HttpOnly; SameSite=Lax"
-                if self.https:
-                    attrs += "; Secure"
-                headers.append("Set-Cookie", f"{CSRF_COOKIE}={state['csrf_cookie']}; {attrs}")
-            await send(message)
-
-        await self.app(scope, receive, send_cookie)
+def csrf_set_cookie(cookie: str, https: bool) -> tuple[bytes, bytes]:
+    """The Set-Cookie header of a newly issued CSRF cookie (strictly necessary)."""
+    attrs = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if https else "")
+    return (b"set-cookie", f"{CSRF_COOKIE}={cookie}; {attrs}".encode("latin-1"))
 
 
-def _cookie(scope: Scope, name: str) -> str | None:
-    for key, value in scope.get("headers", []):
+def read_csrf_cookie(scope: Scope, name: str) -> str | None:
+    for key, value in scope.get("headers", ()):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
