@@ -74,6 +74,7 @@ class Database:
         self._reader: aiosqlite.Connection | None = None
         self._lock = asyncio.Lock()
         self._batch: asyncio.Future[None] | None = None  # the open group transaction
+        self._tallies: dict[tuple[str, tuple[Any, ...]], int] = {}  # of the open group
         self._background: set[asyncio.Task[None]] = set()  # flushes and checkpoints
         self._checkpointer: sqlite3.Connection | None = None
         self._last_checkpoint = 0.0
@@ -179,12 +180,16 @@ class Database:
                 loop.call_soon(self._flush_soon, self._batch)
             batch = self._batch
             conn.execute("SAVEPOINT unit")
+            tx = Tx(conn)
             try:
-                yield Tx(conn)
+                yield tx
             except BaseException:
                 self._undo_unit(conn, batch)
                 raise
             conn.execute("RELEASE unit")
+            if tx.tallies:  # a unit's counters count only once the unit went through
+                for key, n in tx.tallies.items():
+                    self._tallies[key] = self._tallies.get(key, 0) + n
         # shield: a caller that goes away must not take the others' commit with it
         await asyncio.shield(batch)
 
@@ -196,6 +201,7 @@ class Database:
         # SQLite gave up the whole transaction (disk full, I/O error): the
         # units already in it are lost too, and must hear so.
         self._batch = None
+        self._tallies = {}
         if not batch.done():
             batch.set_exception(sqlite3.OperationalError("transaction rolled back"))
 
@@ -215,9 +221,12 @@ class Database:
         if self._batch is not batch or batch.done():
             return
         self._batch = None
+        tallies, self._tallies = self._tallies, {}
         conn = self._writer
         try:
             assert conn is not None
+            for (sql, key), n in tallies.items():
+                conn.execute(sql, (*key, n))
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn is not None and conn.in_transaction:
@@ -289,6 +298,18 @@ class Tx:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+        self.tallies: dict[tuple[str, tuple[Any, ...]], int] = {}
+
+    def tally(self, sql: str, key: tuple[Any, ...], n: int = 1) -> None:
+        """Add ``n`` to a counter row, written once per group commit.
+
+        ``sql`` is an upsert whose last parameter is the amount to add; the
+        counters of all units in a group are summed first, so a hundred
+        requests counting the same funnel step cost one statement, not a
+        hundred.
+        """
+        k = (sql, key)
+        self.tallies[k] = self.tallies.get(k, 0) + n
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         cur = self.conn.execute(sql, params)

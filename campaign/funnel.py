@@ -10,18 +10,22 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+UPSERT = ("INSERT INTO funnel_counts (day, quiz, step, utm_source, utm_medium, utm_campaign,"
+          " count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, quiz, step, utm_source,"
+          " utm_medium, utm_campaign) DO UPDATE SET count = count + excluded.count")
+
 
 async def count(db: Any, quiz: str, step: str, attribution: Mapping[str, str] | None = None,
                 day: date | None = None, tx: Any = None) -> None:
-    """Add one to (day, quiz, step, utm_*). Pass ``tx`` to count inside a transaction."""
+    """Add one to (day, quiz, step, utm_*). Pass ``tx`` to count inside a transaction.
+
+    The count is a tally of the write group (``Tx.tally``): it is written with
+    the group's commit, and only if its unit went through."""
     a = attribution or {}
-    params = ((day or date.today()).isoformat(), quiz, step, a.get("utm_source", ""),
-              a.get("utm_medium", ""), a.get("utm_campaign", ""))
-    sql = ("INSERT INTO funnel_counts (day, quiz, step, utm_source, utm_medium, utm_campaign,"
-           " count) VALUES (?, ?, ?, ?, ?, ?, 1) ON CONFLICT (day, quiz, step, utm_source,"
-           " utm_medium, utm_campaign) DO UPDATE SET count = count + 1")
+    key = ((day or date.today()).isoformat(), quiz, step, a.get("utm_source", ""),
+           a.get("utm_medium", ""), a.get("utm_campaign", ""))
     if tx is not None:
-        await tx.execute(sql, params)
+        tx.tally(UPSERT, key)
     else:
         async with db.transaction() as t:
-            await t.execute(sql, params)
+            t.tally(UPSERT, key)

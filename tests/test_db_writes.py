@@ -166,3 +166,37 @@ def test_wal_checkpoints_run_off_the_event_loop(tmp_path, monkeypatch):
     conn = sqlite3.connect(copy)
     assert conn.execute("SELECT COUNT(*) FROM funnel_counts").fetchone()[0] == 41
     conn.close()
+
+
+def test_tallies_of_a_group_are_summed_into_one_statement_and_undone_with_their_unit(tmp_path):
+    """Funnel counters: 60 concurrent units count the same step; one fails."""
+    from campaign import funnel
+
+    path = tmp_path / "t.sqlite3"
+    upserts: list[str] = []
+    attribution = {"utm_source": "plakat"}
+
+    async def unit(db: Database, i: int) -> None:
+        async with db.transaction() as tx:
+            await funnel.count(db, "familie", "lead_submitted", attribution, tx=tx)
+            if i == 13:
+                raise RuntimeError("this unit fails after counting")
+
+    async def scenario() -> tuple[list[object], list[tuple[str, str, int]]]:
+        async with Database(path) as db:
+            assert db._writer is not None
+            db._writer.set_trace_callback(
+                lambda sql: upserts.append(sql) if "funnel_counts" in sql else None)
+            results = await asyncio.gather(*(unit(db, i) for i in range(60)),
+                                           return_exceptions=True)
+            await funnel.count(db, "familie", "started")  # a count in a unit of its own
+            other = sqlite3.connect(path)  # committed: another connection sees it
+            rows = other.execute("SELECT step, utm_source, count FROM funnel_counts"
+                                 " ORDER BY step").fetchall()
+            other.close()
+            return results, rows
+
+    results, rows = asyncio.run(scenario())
+    assert sum(isinstance(r, RuntimeError) for r in results) == 1
+    assert rows == [("lead_submitted", "plakat", 59), ("started", "", 1)]
+    assert 2 <= len(upserts) < 10  # one per group commit, not one per unit

@@ -43,5 +43,5 @@ async def enqueue_render(tx: Any, *, kind: str, recipient: str, message_id: str,
         "INSERT INTO outbox (kind, lead_id, org, recipient, message_id, message, render,"
         " status, next_attempt_ts, created_at) VALUES (?, ?, ?, ?, ?, X'', ?, 'queued', ?, ?)",
         (kind, lead_id, org, recipient, message_id,
-         json.dumps(render, separators=(",", ":"), sort_keys=True), not_before_ts, utcnow()),
+         json.dumps(render), not_before_ts, utcnow()),
     )

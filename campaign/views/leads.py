@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote
 
 from starlette.datastructures import MultiDict
 from starlette.requests import Request
@@ -88,19 +88,19 @@ def split_urlencoded(body: bytes) -> list[tuple[str, str]] | None:
     when there are more than MAX_FIELDS fields (Starlette's parser refuses those).
 
     ``&``, ``=`` and ``+`` inside a value always arrive percent-encoded, so the
-    body can be split first and ``+`` turned into spaces all at once; only
-    parts with a ``%`` go through the decoder."""
+    body can be decoded and split first and ``+`` turned into spaces all at
+    once; only parts with a ``%`` go through the decoder."""
     if body.count(b"&") >= MAX_FIELDS:
         return None
     pairs = []
-    for part in body.replace(b"+", b" ").split(b"&"):
+    for part in body.decode("utf-8", "replace").replace("+", " ").split("&"):
         if part:
-            key, _, value = part.partition(b"=")
-            if b"%" in key:
-                key = unquote_to_bytes(key)
-            if b"%" in value:
-                value = unquote_to_bytes(value)
-            pairs.append((key.decode("utf-8", "replace"), value.decode("utf-8", "replace")))
+            key, _, value = part.partition("=")
+            if "%" in key:
+                key = unquote(key, errors="replace")
+            if "%" in value:
+                value = unquote(value, errors="replace")
+            pairs.append((key, value))
     return pairs
 
 
