@@ -109,7 +109,8 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_valid(request: Request, submitted: object) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE)
+    # the cookie as the edge layer read it (campaign/edge.py), the value forms were signed for
+    cookie = request.scope.get("state", {}).get("csrf_cookie")
     if not cookie or not isinstance(submitted, str) or not submitted:
         return False
     expected = _csrf_sign(request.app.state.settings.secret_key, cookie)
