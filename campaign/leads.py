@@ -7,6 +7,7 @@ double click or two workers can only ever apply it once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Mapping, Sequence
@@ -43,30 +44,48 @@ class NewLead:
     attribution: Mapping[str, str] = field(default_factory=dict)
     quiz: str = ""
     quiz_outcome: Sequence[Any] | None = None
+    submission: str | None = None  # submission_key(): the same POST again is the same lead
+
+
+def submission_key(body: bytes) -> str:
+    """What makes two POSTs one submission: the same bytes of the same filled-in
+    form (its signed start time is part of them). A person who corrects a field
+    and sends again makes a new submission; a retry after a lost answer does not."""
+    return hashlib.sha256(body).hexdigest()
 
 
 async def create_pending(db: Any, mailer: Mailer, lead: NewLead, consent: ConsentTexts,
                          *, now: datetime | None = None) -> str:
-    """Store a pending lead, its 'given' consent events and the confirmation mail."""
+    """Store a pending lead, its 'given' consent events and the confirmation mail.
+
+    A submission already stored (same ``lead.submission``) stores nothing more
+    and sends no second mail; its lead's public id is returned."""
     at = now_iso(now)
     d = lead.data
     public_id = secrets.token_urlsafe(18)
     groups = list(d["consents"])
     a = lead.attribution
     async with db.transaction() as tx:
-        lead_id = await tx.execute(
+        inserted = await tx.fetchone(
             "INSERT INTO leads (public_id, status, created_at, language, name, email, phone,"
             " message, adults, children, child_ages, interests, timeframe, municipalities,"
             " consents, consent_version, consent_hash, utm_source, utm_medium, utm_campaign,"
-            " place_code, quiz, quiz_outcome) VALUES"
-            " (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " place_code, quiz, quiz_outcome, submission_key) VALUES"
+            " (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (submission_key) DO NOTHING RETURNING id",
             (public_id, at, lead.language, d["name"], d["email"], d["phone"], d["message"],
              d["adults"], d["children"], json.dumps(d["child_ages"]),
              json.dumps(d["interests"]), d["timeframe"], json.dumps(d["municipalities"]),
              json.dumps(groups), consent.version, consent.hash_of(groups, lead.language),
              a.get("utm_source"), a.get("utm_medium"), a.get("utm_campaign"), a.get("place"),
              lead.quiz or None,
-             json.dumps(lead.quiz_outcome) if lead.quiz_outcome is not None else None))
+             json.dumps(lead.quiz_outcome) if lead.quiz_outcome is not None else None,
+             lead.submission))
+        if inserted is None:  # this submission is stored already
+            known = await tx.fetchone("SELECT public_id FROM leads WHERE submission_key = ?",
+                                      (lead.submission,))
+            return str(known["public_id"])
+        lead_id = inserted["id"]
         if groups:  # one statement for all groups: a third cheaper than executemany
             params: list[Any] = []
             for g in groups:
@@ -216,5 +235,5 @@ async def scrub(tx: Any, row: Any, *, status: str, at: str) -> None:
     params: tuple[Any, ...] = (status, at) if stamp else (status,)
     await tx.execute(
         f"UPDATE leads SET status = ?, {stamp}name = NULL, email = NULL, phone = NULL,"
-        " message = NULL WHERE id = ?", (*params, row["id"]))
+        " message = NULL, submission_key = NULL WHERE id = ?", (*params, row["id"]))
 

@@ -153,6 +153,25 @@ def test_valid_lead_one_mail_confirm_once(mail_client, smtp, smtp_settings):
     assert link_in(family[1], "meine-daten")
 
 
+def test_the_same_submission_sent_again_is_one_lead_and_one_mail(client):
+    """A double click or a retry after a lost answer sends the same bytes again."""
+    page = client.get("/interesse")
+    form = {**hidden_fields(page.text), **valid_data()}
+    answers = [client.post("/interesse", data=form, follow_redirects=False) for _ in range(3)]
+    assert [a.status_code for a in answers] == [303, 303, 303]
+    assert {a.headers["location"] for a in answers} == {"/interesse/danke"}
+    assert count(client, "leads") == 1
+    assert count(client, "outbox", "kind = 'confirm'") == 1
+    assert count(client, "consent_events") == 3
+    funnel = {r["step"]: r["count"] for r in rows(client, "SELECT step, count FROM funnel_counts")}
+    assert funnel == {"lead_submitted": 1}
+    # a corrected field makes it a submission of its own
+    changed = client.post("/interesse", data={**form, "adults": "1"}, follow_redirects=False)
+    assert changed.status_code == 303
+    assert count(client, "leads") == 2
+    assert count(client, "outbox", "kind = 'confirm'") == 2
+
+
 def test_quiz_outcome_is_stored_with_the_lead(client):
     from campaign.quiz import make_outcome_token, score
 

@@ -144,7 +144,7 @@ def test_erase_removes_every_personal_field_from_the_file(mail_client, smtp, smt
     assert len(lead) == 1
     lead = lead[0]
     assert lead["erased_at"]
-    assert all(lead[f] is None for f in ("name", "email", "phone", "message"))
+    assert all(lead[f] is None for f in ("name", "email", "phone", "message", "submission_key"))
     # the anonymous proof of consent stays
     assert count(client, "consent_events", "lead_id = ? AND event = 'given'", (lead["id"],)) == 3
     assert count(client, "consent_events", "lead_id = ? AND event = 'erased'", (lead["id"],)) == 3

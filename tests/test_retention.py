@@ -64,7 +64,7 @@ def test_old_leads_are_anonymised(mail_client, smtp, smtp_settings):
     assert result == {"deleted_pending": 0, "anonymised": 1}
     lead = rows(client, "SELECT * FROM leads")[0]
     assert lead["status"] == "anonymised"
-    assert all(lead[f] is None for f in ("name", "email", "phone", "message"))
+    assert all(lead[f] is None for f in ("name", "email", "phone", "message", "submission_key"))
     assert lead["municipalities"] != "[]"  # the profile for the statistics stays
     assert count(client, "lead_recipients") > 0
     leftovers = rows(client, "SELECT COUNT(*) AS n FROM outbox WHERE instr(message, ?) > 0",

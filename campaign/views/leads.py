@@ -251,7 +251,8 @@ async def _submit(request: Request) -> Response:
     await leads.create_pending(
         request.app.state.db, mailer_for(request.app),
         leads.NewLead(checked.data, i18n.current_language.get(), origin["attribution"],
-                      origin["quiz"], outcome["top"] if outcome else None),
+                      origin["quiz"], outcome["top"] if outcome else None,
+                      submission=leads.submission_key(await request.body())),
         consent)
     return RedirectResponse(_path(request, "lead_thanks"), status_code=303)
 
