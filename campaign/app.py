@@ -11,7 +11,6 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
@@ -19,11 +18,24 @@ from . import i18n
 from .content import Content, load_content
 from .db import Database
 from .edge import Edge
-from .security import RateLimiter
+from .security import BodyTooLarge, RateLimiter
 from .settings import Settings
 from .templating import Renderer
 
 log = logging.getLogger("campaign")
+
+class CampaignApp(Starlette):
+    """Starlette with the edge layer (campaign/edge.py) outside everything else.
+
+    Starlette puts its server-error handling outermost, before any middleware;
+    the edge goes around it here, so that a 500 page, too, carries the
+    security headers."""
+
+    edge: dict[str, Any]
+
+    def build_middleware_stack(self) -> Any:
+        return Edge(super().build_middleware_stack(), **self.edge)
+
 
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
     """Build the app; raises ContentError (naming file and field) for broken content."""
@@ -56,12 +68,13 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
                     await task
             await db.close()
 
-    app = Starlette(
+    app = CampaignApp(
         routes=build_routes(),
-        middleware=[Middleware(Edge, https=settings.https, max_bytes=settings.max_body_bytes)],
-        exception_handlers={HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={HTTPException: _http_error, BodyTooLarge: _too_large,
+                            Exception: _server_error},
         lifespan=lifespan,
     )
+    app.edge = {"https": settings.https, "max_bytes": settings.max_body_bytes}
     app.state.settings = settings
     app.state.content = content
     app.state.db = db
@@ -84,6 +97,11 @@ def _background_jobs() -> list[Callable[[Starlette], Coroutine[Any, Any, None]]]
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     return render_error(request, exc.status_code, exc.detail, exc.headers)
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    """A body that outgrew the limit while it was read (no Content-Length)."""
+    return render_error(request, 413)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

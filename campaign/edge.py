@@ -44,12 +44,9 @@ class Edge:
         fixed, own = self.fixed, self.own
         state = scope.setdefault("state", {})
         vary = False
-        started = False
 
         async def send_out(message: Any) -> None:
-            nonlocal started
             if message["type"] == "http.response.start":
-                started = True
                 headers = list(message.get("headers", ()))
                 if vary:  # an unprefixed page may carry a language hint
                     headers.append(VARY_LANGUAGE)
@@ -95,10 +92,7 @@ class Edge:
             return message
 
         token = i18n.current_language.set(lang)
-        try:
+        try:  # BodyTooLarge from receive_limited becomes a 413 page (app.py)
             await self.app(scope, receive_limited, send_out)
-        except BodyTooLarge:
-            if not started:
-                await send_413(send_out)
         finally:
             i18n.current_language.reset(token)

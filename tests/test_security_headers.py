@@ -151,3 +151,34 @@ def test_real_server_refuses_a_chunked_body_over_the_limit(settings):
         status, headers, _ = live.get("/healthz")
         assert status == 200
         assert_secure({k.lower(): v for k, v in headers.items()})
+
+
+def test_a_server_error_page_carries_the_headers_too(settings):
+    """Starlette answers a 500 outside its middleware; the edge goes around that."""
+    app = create_app(settings, content=shipped_content())
+
+    async def broken(request):
+        raise RuntimeError("a bug in a view")
+
+    app.router.routes.append(Route("/kaputt", broken))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        for path, title in (("/kaputt", "Da ist etwas schiefgelaufen"),
+                            ("/en/kaputt", "Something went wrong")):
+            r = c.get(path)
+            assert r.status_code == 500
+            assert title in r.text
+            assert_secure(r.headers)
+
+
+def test_a_streamed_body_over_the_limit_gets_a_page_in_the_page_language(limited_client):
+    path = _post_path(limited_client.app)
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"a=" + b"x" * 1000 + b"&"
+
+    r = limited_client.post("/en" + path, content=chunks(),
+                            headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+    assert 'lang="en"' in r.text and "too large" in r.text.lower()
+    assert_secure(r.headers)
