@@ -126,13 +126,18 @@ def request(port: int, method: str, path: str, body: bytes | None = None,
         conn.close()
 
 
+RETRIED: Counter[str] = Counter()  # requests sent again after a failure, by kind
+
+
 def persist(action: Any, service: Service, what: str) -> int:
     """Retry like a patient family: the service may be restarting."""
-    for _ in range(600):
+    for attempt in range(600):
         service.up.wait(timeout=60)
         try:
             return int(action())
         except (OSError, http.client.HTTPException):
+            if attempt == 0:
+                RETRIED[what.split()[0]] += 1
             time.sleep(0.2)
     raise RuntimeError(f"gave up on {what}")
 
@@ -272,7 +277,8 @@ def report(folder: Path, mail: MailServer, statuses: Counter[int], fault_log: li
     unreached = [(lead, org) for lead, org, mid in routed if mid not in received]
     dead = sum(1 for _, _, status in outbox if status == "dead")
     print("\n".join(fault_log))
-    print(f"\nfamilies submitting       {families}  (answers: {dict(statuses)})")
+    print(f"\nfamilies submitting       {families}  (answers: {dict(statuses)};"
+          f" sent again after a failed request: {RETRIED['lead']})")
     print(f"leads by status           {dict(leads)}")
     print(f"lead → recipient routes   {len(routed)}  not reached: {len(unreached)}")
     print(f"expected deliveries       {len(expected)}  "
