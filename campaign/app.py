@@ -31,10 +31,13 @@ class CampaignApp(Starlette):
     the edge goes around it here, so that a 500 page, too, carries the
     security headers."""
 
-    edge: dict[str, Any]
+    def __init__(self, *, https: bool, max_body_bytes: int, **options: Any) -> None:
+        self.https, self.max_body_bytes = https, max_body_bytes
+        super().__init__(**options)
 
     def build_middleware_stack(self) -> Any:
-        return Edge(super().build_middleware_stack(), **self.edge)
+        return Edge(super().build_middleware_stack(), https=self.https,
+                    max_bytes=self.max_body_bytes)
 
 
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
@@ -69,12 +72,13 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
             await db.close()
 
     app = CampaignApp(
+        https=settings.https,
+        max_body_bytes=settings.max_body_bytes,
         routes=build_routes(),
         exception_handlers={HTTPException: _http_error, BodyTooLarge: _too_large,
                             Exception: _server_error},
         lifespan=lifespan,
     )
-    app.edge = {"https": settings.https, "max_bytes": settings.max_body_bytes}
     app.state.settings = settings
     app.state.content = content
     app.state.db = db
