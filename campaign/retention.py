@@ -69,12 +69,23 @@ async def purge(db: Any, settings: Any, now: datetime | None = None) -> dict[str
     return {"deleted_pending": deleted, "anonymised": anonymised}
 
 
+def prune_share_images(settings: Any) -> int:
+    """Share images no one asked for in a month (see share.prune_cards); blocking."""
+    from .share import cache_dir, prune_cards
+
+    removed = prune_cards(cache_dir(settings))
+    if removed:
+        log.info("retention: %d unused share image(s) deleted", removed)
+    return removed
+
+
 async def run_daily(app: Any) -> None:
     """Background job: purge shortly after start, then once a day, until cancelled."""
     await asyncio.sleep(FIRST_RUN_DELAY)
     while True:
         try:
             await purge(app.state.db, app.state.settings)
+            await asyncio.to_thread(prune_share_images, app.state.settings)
         except Exception:  # a failed run is retried tomorrow; the app keeps serving
             log.exception("retention run failed")
         await asyncio.sleep(INTERVAL)

@@ -12,6 +12,7 @@ import hashlib
 import math
 import os
 import random
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -138,12 +139,40 @@ def draw_card(card: Card) -> bytes:
 def cached_card(card: Card, folder: Path) -> Path:
     """Path of the card's PNG in ``folder``, drawing it first if needed (blocking)."""
     path = folder / f"{card.cache_key()}.png"
-    if not path.exists():
+    try:
+        os.utime(path)  # its last use: pruning keeps the images still being shared
+    except FileNotFoundError:
         folder.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.{random.randrange(1 << 30)}.tmp")
         tmp.write_bytes(draw_card(card))
         os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
     return path
+
+
+UNUSED_DAYS = 30  # an image nobody asked for this long is deleted (and drawn again if asked)
+TMP_HOURS = 1  # a half-written file this old was left by a process that died
+
+
+def prune_cards(folder: Path, *, unused_days: float = UNUSED_DAYS,
+                now: float | None = None) -> int:
+    """Delete cached images unused for ``unused_days`` and temporary files left
+    by a crash; returns how many files went. Outcome images exist for every
+    combination of towns that someone shared, so without this the folder
+    would only grow (run daily with the retention job and by ``purge``)."""
+    if not folder.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    limits = {".png": now - unused_days * 86400, ".tmp": now - TMP_HOURS * 3600}
+    removed = 0
+    for path in folder.iterdir():
+        limit = limits.get(path.suffix)
+        try:
+            if limit is not None and path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # gone already (another process pruned it)
+            continue
+    return removed
 
 
 def cache_dir(settings: Any) -> Path:

@@ -91,6 +91,7 @@ def test_purge_command(tmp_path):
                          text=True, cwd=ROOT, env=env, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "1 unconfirmed lead(s) deleted" in out.stdout
+    assert "0 share image(s) unused for 30 days deleted" in out.stdout
     left = [r[0] for r in sqlite3.connect(db).execute("SELECT public_id FROM leads")]
     assert left == ["new"]
 

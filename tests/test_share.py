@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import time
@@ -213,3 +214,29 @@ def test_quiz_outcome_offers_a_share_link_without_answers(client, settings):
     names = [shipped_content().region.municipalities[s].name for s in slugs]
     assert f"Unsere Familie passt nach {', '.join(names)}" in unescape(page.text)
     assert "script" not in "".join(SHARE_A.findall(page.text)[0])
+
+
+def test_unused_share_images_and_crash_leftovers_are_pruned(settings):
+    from campaign.retention import prune_share_images
+    from campaign.share import Card, cache_dir, cached_card, prune_cards
+
+    folder = cache_dir(settings)
+    now = time.time()
+    shared = cached_card(Card("Olpe", "Am Biggesee", "Südwestfalen"), folder)
+    forgotten = cached_card(Card("Attendorn", "Tropfsteinhöhle", "Südwestfalen"), folder)
+    crashed = folder / "abc.123.456.tmp"
+    writing = folder / "def.123.789.tmp"
+    crashed.write_bytes(b"half")
+    writing.write_bytes(b"half")
+    month_ago = now - 31 * 86400
+    for path in (shared, forgotten):
+        os.utime(path, (month_ago, month_ago))
+    os.utime(crashed, (now - 7200, now - 7200))
+    # asked for again today: its use counts, and it is kept
+    assert cached_card(Card("Olpe", "Am Biggesee", "Südwestfalen"), folder) == shared
+    assert shared.stat().st_mtime > now - 60
+
+    assert prune_cards(folder, now=now) == 2
+    assert sorted(p.name for p in folder.iterdir()) == sorted([shared.name, writing.name])
+    assert prune_share_images(settings) == 0  # nothing more to do
+    assert prune_cards(folder / "missing") == 0
