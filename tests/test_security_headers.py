@@ -89,14 +89,15 @@ def test_413_for_a_declared_length_over_the_limit_has_the_headers(limited_client
     assert_secure(r.headers)
 
 
+def _chunks() -> Iterator[bytes]:
+    """About 10 KB in pieces: no Content-Length, so only reading finds the size."""
+    for _ in range(10):
+        yield b"a=" + b"x" * 1000 + b"&"
+
+
 def test_413_for_a_streamed_body_without_length(limited_client):
     path = _post_path(limited_client.app)
-
-    def chunks() -> Iterator[bytes]:
-        for _ in range(10):
-            yield b"a=" + b"x" * 1000 + b"&"
-
-    r = limited_client.post(path, content=chunks(),
+    r = limited_client.post(path, content=_chunks(),
                             headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413
     assert_secure(r.headers)
@@ -172,12 +173,7 @@ def test_a_server_error_page_carries_the_headers_too(settings):
 
 def test_a_streamed_body_over_the_limit_gets_a_page_in_the_page_language(limited_client):
     path = _post_path(limited_client.app)
-
-    def chunks() -> Iterator[bytes]:
-        for _ in range(10):
-            yield b"a=" + b"x" * 1000 + b"&"
-
-    r = limited_client.post("/en" + path, content=chunks(),
+    r = limited_client.post("/en" + path, content=_chunks(),
                             headers={"content-type": "application/x-www-form-urlencoded"})
     assert r.status_code == 413
     assert 'lang="en"' in r.text and "too large" in r.text.lower()
