@@ -64,6 +64,11 @@ def _connect_writer(path: Path) -> sqlite3.Connection:
 
 BEGIN_RETRY_SECONDS = 10.0
 CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints while writes go on
+# While writes never pause, a passive checkpoint never quite catches up and the
+# WAL keeps growing (bench/load.py: hundreds of MiB in half a minute). Once a
+# checkpoint has caught up, SQLite starts the WAL from the beginning; this is
+# the size the file is cut back to then, so a burst does not keep its space.
+WAL_KEEP_BYTES = 16 * 2**20
 log = logging.getLogger("campaign.db")
 
 
@@ -91,6 +96,7 @@ class Database:
         # Checkpoints (copying the WAL into the database file, with an fsync)
         # run on a thread, never inside a COMMIT on the event loop.
         self._writer.execute("PRAGMA wal_autocheckpoint = 0")
+        self._writer.execute(f"PRAGMA journal_size_limit = {int(WAL_KEEP_BYTES)}")
         self._reader = await _connect(self.path)
 
     async def close(self) -> None:

@@ -200,3 +200,42 @@ def test_tallies_of_a_group_are_summed_into_one_statement_and_undone_with_their_
     assert sum(isinstance(r, RuntimeError) for r in results) == 1
     assert rows == [("lead_submitted", "plakat", 59), ("started", "", 1)]
     assert 2 <= len(upserts) < 10  # one per group commit, not one per unit
+
+
+def test_a_wal_grown_by_a_burst_is_cut_back_once_a_checkpoint_caught_up(tmp_path, monkeypatch):
+    """A reader holding an old snapshot lets the WAL grow (as a long burst does);
+    afterwards the file shrinks to the kept size instead of keeping its peak."""
+    monkeypatch.setattr(dbmod, "CHECKPOINT_EVERY", 0.0)
+    monkeypatch.setattr(dbmod, "WAL_KEEP_BYTES", 64 * 1024)
+    path = tmp_path / "w.sqlite3"
+    wal = tmp_path / "w.sqlite3-wal"
+
+    async def settled(db: Database) -> None:
+        for _ in range(300):
+            if not db._checkpointing:
+                return
+            await asyncio.sleep(0.01)
+
+    async def write(db: Database, n: int) -> None:
+        for i in range(n):
+            async with db.transaction() as tx:
+                await tx.execute("INSERT INTO scratch (b) VALUES (randomblob(8000))")
+            await settled(db)
+
+    async def scenario() -> tuple[int, int]:
+        async with Database(path) as db:
+            async with db.transaction() as tx:
+                await tx.execute("CREATE TABLE scratch (b BLOB)")
+            pin = sqlite3.connect(path, isolation_level=None)
+            pin.execute("BEGIN")
+            pin.execute("SELECT COUNT(*) FROM scratch").fetchall()  # an old snapshot
+            await write(db, 100)
+            peak = wal.stat().st_size
+            pin.execute("COMMIT")
+            pin.close()
+            await write(db, 3)  # a checkpoint catches up; the next write restarts the WAL
+            return peak, wal.stat().st_size
+
+    peak, after = asyncio.run(scenario())
+    assert peak > 800_000
+    assert after <= 64 * 1024
