@@ -50,8 +50,10 @@ class NewLead:
 def submission_key(body: bytes) -> str:
     """What makes two POSTs one submission: the same bytes of the same filled-in
     form (its signed start time is part of them). A person who corrects a field
-    and sends again makes a new submission; a retry after a lost answer does not."""
-    return hashlib.sha256(body).hexdigest()
+    and sends again makes a new submission; a retry after a lost answer does not.
+    128 bits of SHA-256 are plenty to tell submissions apart and keep the
+    unique index (one random key per lead) small."""
+    return hashlib.sha256(body).hexdigest()[:32]
 
 
 async def create_pending(db: Any, mailer: Mailer, lead: NewLead, consent: ConsentTexts,
