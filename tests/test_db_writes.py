@@ -217,7 +217,7 @@ def test_a_wal_grown_by_a_burst_is_cut_back_once_a_checkpoint_caught_up(tmp_path
             await asyncio.sleep(0.01)
 
     async def write(db: Database, n: int) -> None:
-        for i in range(n):
+        for _ in range(n):
             async with db.transaction() as tx:
                 await tx.execute("INSERT INTO scratch (b) VALUES (randomblob(8000))")
             await settled(db)
