@@ -12,6 +12,7 @@ from .settings import Settings
          "retention period (CAMPAIGN_LEAD_RETENTION_MONTHS), delete unused share images")
 def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from .retention import prune_share_images, purge
+    from .share import UNUSED_DAYS
 
     async def go() -> dict[str, int]:
         db = await open_db(settings)
@@ -25,8 +26,6 @@ def _purge(args: argparse.Namespace, settings: Settings) -> int:
           f"{counts['anonymised']} lead(s) anonymised "
           f"(older than {settings.pending_retention_days} days / "
           f"{settings.lead_retention_months} months)")
-    from .share import UNUSED_DAYS
-
     print(f"purge: {prune_share_images(settings)} share image(s) unused for {UNUSED_DAYS} days"
           " deleted")
     return 0

@@ -17,7 +17,6 @@ from starlette.responses import RedirectResponse
 from . import i18n
 from .places import count_channel_visit
 from .security import (
-    CSRF_COOKIE,
     BodyTooLarge,
     csrf_set_cookie,
     declared_too_large,
@@ -75,7 +74,7 @@ class Edge:
         if scope.get("method") == "GET" and b"utm_" in scope.get("query_string", b""):
             await count_channel_visit(scope)
 
-        cookie = read_csrf_cookie(scope, CSRF_COOKIE)
+        cookie = read_csrf_cookie(scope)
         state["csrf_cookie"] = cookie if cookie and len(cookie) >= 32 else None
         state["csrf_issue"] = False
 

@@ -9,12 +9,13 @@ stored. SQL for places and the campaign figures lives here, in one place.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
-from urllib.parse import urlencode, urlparse
+from urllib.parse import parse_qsl, urlencode, urlparse
 
 from starlette.routing import NoMatchFound
 
@@ -194,8 +195,6 @@ async def count_channel_visit(scope: Any) -> None:
     scans are counted as scans, not here. No cookie, no address is kept.
     Called by the edge layer (campaign/edge.py) for GET requests with ``utm_``.
     """
-    from urllib.parse import parse_qsl
-
     path = scope.get("path", "")
     if path.startswith(("/static", "/q/", "/partner", "/teilen/bild")):
         return
@@ -215,8 +214,6 @@ async def count_channel_visit(scope: Any) -> None:
     try:
         await count_visit(db, attribution)
     except Exception:  # counting must never break a page
-        import logging
-
         logging.getLogger("campaign").exception("channel visit not counted")
 
 

@@ -14,9 +14,7 @@ from starlette.requests import Request
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -84,12 +82,12 @@ def csrf_set_cookie(cookie: str, https: bool) -> tuple[bytes, bytes]:
     return (b"set-cookie", f"{CSRF_COOKIE}={cookie}; {attrs}".encode("latin-1"))
 
 
-def read_csrf_cookie(scope: Scope, name: str) -> str | None:
+def read_csrf_cookie(scope: Scope) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
-                if k == name:
+                if k == CSRF_COOKIE:
                     return v
     return None
 

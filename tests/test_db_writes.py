@@ -134,17 +134,19 @@ def test_a_unit_that_waits_inside_keeps_the_group_open_until_it_is_done(tmp_path
     assert asyncio.run(scenario()) == {"slow": 2, "fast": 2}
 
 
+async def settled(db: Database) -> None:
+    """Wait (up to 3 s) until no checkpoint is running."""
+    for _ in range(300):
+        if not db._checkpointing:
+            return
+        await asyncio.sleep(0.01)
+
+
 def test_wal_checkpoints_run_off_the_event_loop(tmp_path, monkeypatch):
     """The writer never checkpoints inside a COMMIT; a thread copies the WAL back."""
     monkeypatch.setattr(dbmod, "CHECKPOINT_EVERY", 0.05)
     path = tmp_path / "c.sqlite3"
     copy = tmp_path / "copy.sqlite3"
-
-    async def settled(db: Database) -> None:
-        for _ in range(200):
-            if not db._checkpointing:
-                return
-            await asyncio.sleep(0.01)
 
     async def scenario() -> tuple[int, int]:
         async with Database(path) as db:
@@ -209,12 +211,6 @@ def test_a_wal_grown_by_a_burst_is_cut_back_once_a_checkpoint_caught_up(tmp_path
     monkeypatch.setattr(dbmod, "WAL_KEEP_BYTES", 64 * 1024)
     path = tmp_path / "w.sqlite3"
     wal = tmp_path / "w.sqlite3-wal"
-
-    async def settled(db: Database) -> None:
-        for _ in range(300):
-            if not db._checkpointing:
-                return
-            await asyncio.sleep(0.01)
 
     async def write(db: Database, n: int) -> None:
         for _ in range(n):
