@@ -22,8 +22,7 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -166,9 +165,9 @@ class Database:
         return None if row is None else row[0]
 
     # -- writes -----------------------------------------------------------
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """One atomic unit of writes; returns once it is committed.
+    def transaction(self) -> _Unit:
+        """One atomic unit of writes (``async with db.transaction() as tx``);
+        leaving the block returns once it is committed.
 
         Group commit: units that run in the same turn of the event loop share
         one ``BEGIN IMMEDIATE … COMMIT``, each inside its own savepoint, so an
@@ -176,9 +175,13 @@ class Database:
         expensive step, and under load one commit now serves many requests.
         Nobody hears "done" before the COMMIT has happened.
         """
+        return _Unit(self)
+
+    async def _enter_unit(self) -> tuple[Tx, asyncio.Future[None]]:
         conn = self._writer
         assert conn is not None, "database not open"
-        async with self._lock:
+        await self._lock.acquire()
+        try:
             if self._batch is None:
                 await self._begin(conn)
                 loop = asyncio.get_running_loop()
@@ -186,16 +189,23 @@ class Database:
                 loop.call_soon(self._flush_soon, self._batch)
             batch = self._batch
             conn.execute("SAVEPOINT unit")
-            tx = Tx(conn)
-            try:
-                yield tx
-            except BaseException:
+        except BaseException:
+            self._lock.release()
+            raise
+        return Tx(conn), batch
+
+    async def _exit_unit(self, tx: Tx, batch: asyncio.Future[None], failed: bool) -> None:
+        conn = tx.conn
+        try:
+            if failed:
                 self._undo_unit(conn, batch)
-                raise
+                return
             conn.execute("RELEASE unit")
             if tx.tallies:  # a unit's counters count only once the unit went through
                 for key, n in tx.tallies.items():
                     self._tallies[key] = self._tallies.get(key, 0) + n
+        finally:
+            self._lock.release()
         # shield: a caller that goes away must not take the others' commit with it
         await asyncio.shield(batch)
 
@@ -297,6 +307,23 @@ class Database:
             return await self.fetchval("SELECT 1") == 1
         except Exception:
             return False
+
+
+class _Unit:
+    """``async with`` form of ``Database.transaction`` (a plain class: the write
+    path runs once per lead, and a generator-based context manager costs more)."""
+
+    __slots__ = ("_db", "_tx", "_batch")
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def __aenter__(self) -> Tx:
+        self._tx, self._batch = await self._db._enter_unit()
+        return self._tx
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        await self._db._exit_unit(self._tx, self._batch, exc_type is not None)
 
 
 class Tx:

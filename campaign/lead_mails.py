@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from email.utils import make_msgid
 from typing import Any
 
 from . import i18n
-from .mail import Mailer, address
+from .mail import Mailer, addr_spec, address
 from .mail.outbox import enqueue, enqueue_render
 from .tokens import make_token
 
@@ -68,14 +67,15 @@ async def queue_family_mail(tx: Any, mailer: Mailer, lead: Any, template: str) -
 
 
 async def queue_family_recipe(tx: Any, mailer: Mailer, *, lead_id: int, public_id: str,
-                              email: str, lang: str, template: str = "confirm") -> int:
+                              email: str, lang: str, template: str = "confirm",
+                              created_at: str | None = None) -> int:
     """Queue a family mail as a recipe: the worker renders it before sending
     (``render_family_recipe``), so the request pays no MIME building."""
     kind = "confirm" if template == "confirm" else "selfservice"
     return await enqueue_render(
-        tx, kind=kind, recipient=address(email).addr_spec,
-        message_id=make_msgid(domain=mailer.domain()), lead_id=lead_id,
-        render={"template": template, "lang": lang, "public_id": public_id})
+        tx, kind=kind, recipient=addr_spec(email), message_id=mailer.new_message_id(),
+        lead_id=lead_id, render={"template": template, "lang": lang, "public_id": public_id},
+        created_at=created_at)
 
 
 async def render_family_recipe(db: Any, mailer: Mailer, recipe: dict[str, Any],

@@ -37,6 +37,7 @@ Values = Mapping[str, Sequence[str]]  # field name -> every value sent under it
 # The visible fields in the order of the form (and of the error summary).
 VISIBLE = ("name", "email", "phone", "adults", "children", "child_ages", "interests",
            "timeframe", "municipalities", "message", "consents")
+SINGLE_LINE = tuple(name for name in VISIBLE if name != "message")
 
 
 # -- single-value checks (shared with the WTForms validators in campaign.forms) ----
@@ -141,6 +142,9 @@ def check_lead(values: Values, municipalities: Container[str]) -> Checked:
                 return
 
     raw = {name: list(values.get(name) or ()) for name in VISIBLE}
+    # One search over all single-line values; only a hit looks field by field.
+    line = line_problem if _CONTROL.search("".join(
+        v for name in SINGLE_LINE for v in raw[name] if isinstance(v, str))) else _fine
     name = _stripped(first(values, "name"))
     email = _stripped(first(values, "email"))
     phone = _stripped(first(values, "phone"))
@@ -153,31 +157,31 @@ def check_lead(values: Values, municipalities: Container[str]) -> Checked:
     consents = _distinct(raw["consents"])
     timeframe = first(values, "timeframe")
 
-    problem("name", line_problem(raw["name"]),
+    problem("name", line(raw["name"]),
             _blank(name) and _("Bitte gebt euren Namen an."), length_problem(name, 100))
-    problem("email", line_problem(raw["email"]),
+    problem("email", line(raw["email"]),
             _blank(email) and _("Bitte gebt eure E-Mail-Adresse an."),
             length_problem(email, 254), email_problem(email))
-    problem("phone", line_problem(raw["phone"]), length_problem(phone, 40), phone_problem(phone))
-    problem("adults", adults_error, line_problem(raw["adults"]),
+    problem("phone", line(raw["phone"]), length_problem(phone, 40), phone_problem(phone))
+    problem("adults", adults_error, line(raw["adults"]),
             adults is None and _("Bitte gebt an, wie viele Erwachsene umziehen würden."),
             range_problem(adults, 1, 10))
-    problem("children", children_error, line_problem(raw["children"]),
+    problem("children", children_error, line(raw["children"]),
             children is None and _("Bitte gebt die Zahl der Kinder an (0, wenn keine)."),
             range_problem(children, 0, 12))
-    problem("child_ages", unknown_problem(child_ages, CHILD_AGES), line_problem(raw["child_ages"]))
-    problem("interests", unknown_problem(interests, INTERESTS), line_problem(raw["interests"]))
+    problem("child_ages", unknown_problem(child_ages, CHILD_AGES), line(raw["child_ages"]))
+    problem("interests", unknown_problem(interests, INTERESTS), line(raw["interests"]))
     problem("timeframe",
             timeframe is not None and timeframe not in TIMEFRAMES
             and _("Bitte eine der angebotenen Möglichkeiten wählen."),
-            line_problem(raw["timeframe"]))
+            line(raw["timeframe"]))
     problem("municipalities", unknown_problem(towns, municipalities),
-            line_problem(raw["municipalities"]),
+            line(raw["municipalities"]),
             len(towns) > MAX_MUNICIPALITIES
             and _("Bitte wählt höchstens %(max)s Orte (ihr habt %(now)s gewählt).")
             % {"max": MAX_MUNICIPALITIES, "now": len(towns)})
     problem("message", text_problem(raw["message"]), length_problem(message, 2000))
-    problem("consents", unknown_problem(consents, CONSENT_GROUPS), line_problem(raw["consents"]),
+    problem("consents", unknown_problem(consents, CONSENT_GROUPS), line(raw["consents"]),
             _consent_message(consent_problem(towns, interests, consents)))
 
     data = {
@@ -194,6 +198,10 @@ def check_lead(values: Values, municipalities: Container[str]) -> Checked:
         "consents": [g for g in CONSENT_GROUPS if g in consents],
     }
     return Checked(data, {k: errors[k] for k in VISIBLE if k in errors})
+
+
+def _fine(values: Iterable[Any]) -> None:
+    return None
 
 
 def _stripped(value: str | None) -> str | None:

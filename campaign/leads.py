@@ -97,7 +97,7 @@ async def create_pending(db: Any, mailer: Mailer, lead: NewLead, consent: Consen
                 " VALUES " + ", ".join(["(?, ?, ?, ?, 'given', ?)"] * len(groups)), params)
         # Only the recipe: the worker renders the mail (no MIME work in the request).
         await queue_family_recipe(tx, mailer, lead_id=lead_id, public_id=public_id,
-                                  email=d["email"], lang=lead.language)
+                                  email=d["email"], lang=lead.language, created_at=at)
         await funnel.count(db, lead.quiz, "lead_submitted", a, tx=tx)
     return public_id
 

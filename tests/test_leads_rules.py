@@ -138,6 +138,21 @@ def test_each_rule_names_its_field(fields, field, words):
     assert words in result.errors[field]
 
 
+@pytest.mark.parametrize("field", ["name", "email", "phone", "adults", "children", "child_ages",
+                                   "interests", "timeframe", "municipalities", "consents"])
+def test_a_control_character_in_any_single_line_field_is_named_there(field):
+    """check_lead searches all single-line values at once first; a hit must still
+    be reported on the field it came from, and on no other. (On the choice
+    fields the unknown value is the first problem found.)"""
+    from campaign.lead_rules import group_values
+
+    sent = (group_values(GOOD).get(field) or ["x"])[0]
+    result = check(replaced(**{field: sent + "\x0b"}))
+    assert list(result.errors) == [field]
+    if field in ("name", "email", "phone", "adults", "children"):
+        assert "Steuerzeichen" in result.errors[field]
+
+
 def test_too_many_towns_and_errors_in_form_order():
     towns = {f"ort{i}" for i in range(7)}
     result = check(replaced(municipalities=sorted(towns), name=None, message="x\x01"), towns)

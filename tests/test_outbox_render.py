@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from email import message_from_bytes, policy
 
+import pytest
+
 from campaign.mail.worker import deliver_once
 
 from .test_leads import deliver, link_in, rows, run, submit
@@ -116,6 +118,29 @@ def test_built_mails_round_trip_names_subjects_and_bodies():
     assert parsed.get_content_type() == "multipart/alternative"
     assert parsed.get_body(("plain",)).get_content() == "Hallo Jürgen,\n\nGrüße aus Olpe\n"
     assert parsed.get_body(("html",)).get_content().strip() == "<p>Grüße</p>"
+
+
+@pytest.mark.parametrize("email", ["anna@example.org", "a.b+c@sub.example.org",
+                                   "o'neil@example.org", "x!#$%&*/=?^_`{|}~-@example.org",
+                                   "a b@example.org", "\"a..b\"@example.org", "a..b@example.org",
+                                   "x@@example.org"])
+def test_the_envelope_address_is_the_one_the_header_api_makes(email):
+    """addr_spec skips building an Address for plain addresses; it must give
+    exactly what the header API gives for every address."""
+    from campaign.mail import addr_spec, address
+
+    assert addr_spec(email) == address(email).addr_spec
+
+
+def test_new_message_ids_are_unique_and_in_the_senders_domain():
+    from email.utils import parseaddr
+
+    mailer = _mailer()
+    ids = {mailer.new_message_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    for mid in list(ids)[:20]:
+        assert mid.startswith("<") and mid.endswith(">")
+        assert parseaddr(mid)[1].rpartition("@")[2] == mailer.domain()
 
 
 def test_line_breaks_in_names_subjects_and_headers_never_add_a_header():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.charset import QP, Charset
@@ -18,7 +19,7 @@ from email.headerregistry import Address
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Any
 
 import jinja2
@@ -38,6 +39,19 @@ def address(email: str, name: str = "") -> Address:
     email = header_safe(email)
     local, _, domain = email.rpartition("@")
     return Address(display_name=header_safe(name), username=local, domain=domain)
+
+
+# A plain dot-atom address (every address the lead form accepts): its envelope
+# form is the text itself, so no Address object needs to be built for it.
+_DOT_ATOM_ADDRESS = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+")
+
+
+def addr_spec(email: str) -> str:
+    """The address as it goes into the envelope (``local@domain``, quoted if needed)."""
+    if _DOT_ATOM_ADDRESS.fullmatch(email):
+        return email
+    return address(email).addr_spec
 
 
 _UTF8 = Charset("utf-8")
@@ -109,7 +123,7 @@ class Mailer:
         # (compat32 takes Header objects as values; the type stubs only know str)
         msg["Subject"] = _header(header_safe(subject))  # type: ignore[assignment]
         msg["Date"] = formatdate(localtime=False, usegmt=True)
-        msg["Message-ID"] = message_id or make_msgid(domain=self.domain())
+        msg["Message-ID"] = message_id or self.new_message_id()
         for key, value in (headers or {}).items():
             msg[key] = _header(header_safe(value))  # type: ignore[assignment]
         return msg
@@ -118,6 +132,10 @@ class Mailer:
         """The same (lead, recipient, kind) always gets the same Message-ID."""
         local = ".".join(re.sub(r"[^A-Za-z0-9-]", "-", str(p)) for p in parts)
         return f"<{local}@{self.domain()}>"
+
+    def new_message_id(self) -> str:
+        """A fresh, unguessable Message-ID (96 random bits) in the sender's domain."""
+        return f"<{secrets.token_hex(12)}@{self.domain()}>"
 
     def domain(self) -> str:
         """The sender's domain: right-hand side of every Message-ID we make."""

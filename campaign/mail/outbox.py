@@ -32,7 +32,8 @@ async def enqueue(tx: Any, message: Message, *, kind: str, lead_id: int | None =
 
 async def enqueue_render(tx: Any, *, kind: str, recipient: str, message_id: str,
                          render: dict[str, Any], lead_id: int | None = None,
-                         org: str | None = None, not_before_ts: float = 0.0) -> int:
+                         org: str | None = None, not_before_ts: float = 0.0,
+                         created_at: str | None = None) -> int:
     """Queue a mail the worker renders right before sending (see mail.render).
 
     Building a MIME message costs milliseconds of CPU; a request that only has
@@ -43,5 +44,5 @@ async def enqueue_render(tx: Any, *, kind: str, recipient: str, message_id: str,
         "INSERT INTO outbox (kind, lead_id, org, recipient, message_id, message, render,"
         " status, next_attempt_ts, created_at) VALUES (?, ?, ?, ?, ?, X'', ?, 'queued', ?, ?)",
         (kind, lead_id, org, recipient, message_id,
-         json.dumps(render), not_before_ts, utcnow()),
+         json.dumps(render), not_before_ts, created_at or utcnow()),
     )
