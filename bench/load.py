@@ -9,6 +9,10 @@ the same load. The lead POSTs need a CSRF cookie and token and a valid fill
 time, and would soon hit the per-client limit of lead submissions, so the
 bench starts the service with ``CAMPAIGN_RATE_LIMIT_PER_HOUR=1000000000``.
 
+Before the lead submits, the same lead bodies go to the baseline app, which
+only reads them and answers 303 ("baseline POST"): a reference printed for
+scale, showing what uvicorn alone spends on such a POST.
+
 Each target runs ``--rounds`` times and the fastest round is reported (other
 work on the machine only ever slows a round down); the server's CPU time per
 request is printed too, as it hardly depends on what else the machine does.
@@ -42,13 +46,17 @@ from common import (
 
 TARGETS = {"showcase": 0.60, "lead submit": 0.30}  # share of baseline req/s
 P99_LIMIT_MS = 50.0
+# The lead bodies posted to the baseline app, which reads them and answers 303:
+# what the server alone costs for such a POST (printed for scale, no target).
+REFERENCE_POST = "baseline POST"
 
 
 def serve_baseline(port: int) -> None:
     """The yardstick: a plain Starlette app returning a constant HTML page."""
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.responses import HTMLResponse
+    from starlette.requests import Request
+    from starlette.responses import HTMLResponse, RedirectResponse
     from starlette.routing import Route
 
     body = "<!doctype html><title>baseline</title><p>" + "Südwestfalen " * 200
@@ -56,7 +64,12 @@ def serve_baseline(port: int) -> None:
     async def page(request: object) -> HTMLResponse:
         return HTMLResponse(body)
 
-    app = Starlette(routes=[Route("/", page)])
+    async def accept(request: Request) -> RedirectResponse:
+        """The floor of any form POST: read the body, answer 303, nothing else."""
+        await request.body()
+        return RedirectResponse("/", status_code=303)
+
+    app = Starlette(routes=[Route("/", page), Route("/post", accept, methods=["POST"])])
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
@@ -269,6 +282,9 @@ def main() -> int:
             print(f"(lead submit skipped: {exc})")
         else:
             script = post_script(folder, "lead", fields, cookie, unique_field=email_field)
+            # a reference, not a target: the same bodies posted to the baseline server
+            results.append(run_wrk(REFERENCE_POST, f"http://127.0.0.1:{base_port}/post", args,
+                                   baseline.pid, script))
             before = lead_count(folder / "campaign.sqlite3")
             res = run_wrk("lead submit", url, args, service.pid, script)
             stored = lead_count(folder / "campaign.sqlite3") - before
@@ -296,7 +312,15 @@ def report(results: list[Result]) -> None:
         print(f"{r.name:<16}{r.rps:>10.0f}{r.rps / base:>8.0%}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}"
               f"{r.total:>10}{r.bad:>6}{r.rss_mib:>9.0f}{r.cpu_ms:>11.2f}")
     print()
+    posts = {r.name: r for r in results}
+    if REFERENCE_POST in posts and "lead submit" in posts:
+        ref, lead = posts[REFERENCE_POST], posts["lead submit"]
+        print(f"lead submit: {lead.rps / ref.rps:.0%} of {REFERENCE_POST} (same bodies, read"
+              f" and answered 303 by the baseline app); server CPU {lead.cpu_ms:.2f} against"
+              f" {ref.cpu_ms:.2f} ms per request")
     for r in results[1:]:
+        if r.name == REFERENCE_POST:
+            continue
         goal = TARGETS.get(r.name)
         verdicts = []
         if goal is not None:
