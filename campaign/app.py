@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.state.db = db
     app.state.render = renderer
     app.state.lead_limiter = RateLimiter(settings.rate_limit_per_hour, 3600)
-    app.state.route_paths = {}  # name -> path of routes without parameters (filled on use)
+    app.state.route_paths = {}  # memo of templating.route_path (filled on use)
     return app
 
 

@@ -62,7 +62,7 @@ def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] 
              **path_params: Any) -> str:
     """Path for a named route in the page's language (``/nl/…`` for Dutch)."""
     request: Request = context["request"]
-    path = _route_path(request.app, name, path_params)
+    path = route_path(request.app, name, path_params)
     url = i18n.with_language(path, _lang())
     if query:
         items = [(k, v) for k, v in query.items() if v not in (None, "")]
@@ -73,12 +73,13 @@ def _url_for(context: Mapping[str, Any], name: str, /, query: Mapping[str, Any] 
 
 @jinja2.pass_context
 def _static_url(context: Mapping[str, Any], path: str) -> str:
-    return _route_path(context["request"].app, "static", {"path": path})
+    return route_path(context["request"].app, "static", {"path": path})
 
 
-def _route_path(app: Any, name: str, params: Mapping[str, Any]) -> str:
+def route_path(app: Any, name: str, params: Mapping[str, Any]) -> str:
     """``app.url_path_for`` memoised per app (a page builds dozens of links, and the
-    router's search raises an exception per non-matching route)."""
+    router's search raises an exception per non-matching route). For parameters
+    from content (slugs, numbers); a visitor's token would only fill the memo."""
     cache: dict[Any, str] | None = getattr(app.state, "route_paths", None)
     if cache is None:
         cache = app.state.route_paths = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -18,8 +19,10 @@ class TokenInvalid(Exception):
     """Forged, truncated or meant for another purpose."""
 
 
+@functools.lru_cache(maxsize=32)
 def _serializer(secret: str, purpose: str) -> URLSafeTimedSerializer:
-    # The purpose is the salt: a self-service token never works as a receipt.
+    """One per (secret, purpose), built once: each quiz step reads and writes a token.
+    The purpose is the salt: a self-service token never works as a receipt."""
     return URLSafeTimedSerializer(secret, salt=f"campaign.{purpose}")
 
 

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from campaign.app import create_app
+from campaign.formdata import split_urlencoded
 from campaign.tokens import make_stamp
-from campaign.views.leads import split_urlencoded
 
 from .conftest import shipped_content
 from .test_leads import count, deliver, hidden_fields, submit, valid_data

@@ -242,6 +242,19 @@ def test_unknown_or_missing_answer_shows_the_error_at_the_field(client):
         assert r.status_code == 400 and "Diese Antwort gibt es nicht" in r.text
 
 
+def test_an_answer_sent_as_a_file_upload_is_no_answer(client):
+    """Multipart bodies go through Starlette's parser; a file in the answer field is
+    dropped (only text counts), so the step asks again instead of failing."""
+    csrf = start(client, "familie")
+    r = client.post("/quiz/familie/frage/1", data={"csrf_token": csrf},
+                    files={"answer": ("kita", b"kita", "text/plain")})
+    assert r.status_code == 400
+    assert "Bitte wählt mindestens eine Antwort aus" in r.text
+    r = client.post("/quiz/familie/frage/1", data={"csrf_token": csrf, "answer": "kita"},
+                    files={"x": ("a.txt", b"a", "text/plain")})
+    assert r.status_code == 303 and r.headers["location"] == "/quiz/familie/frage/2"
+
+
 def test_optional_question_can_be_left_empty_and_back_link(client):
     csrf = start(client, "familie")
     questions = shipped_content().extras["quizzes"]["familie"].questions

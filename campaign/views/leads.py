@@ -12,9 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import unquote
 
-from starlette.datastructures import MultiDict
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -23,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from .. import i18n, leads
 from ..attribution import clean_attribution
 from ..content import SLUG_RE
+from ..formdata import read_form
 from ..forms import (
     CHILD_AGE_LABELS,
     INTEREST_LABELS,
@@ -42,6 +41,7 @@ from ..lead_mails import (
 from ..lead_rules import check_lead, first, group_values
 from ..mail import mailer_for
 from ..security import CSRF_FIELD, client_key, csrf_valid
+from ..templating import route_path
 from ..tokens import TokenExpired, TokenInvalid, make_stamp, make_token, read_stamp, read_token
 from ..vocab import INTERESTS, MAX_MUNICIPALITIES
 
@@ -53,55 +53,14 @@ MAX_TOKEN_LEN = 4096
 
 
 def _path(request: Request, name: str, **params: Any) -> str:
-    if params:
-        path = str(request.app.url_path_for(name, **params))
-    else:  # paths without parameters never change while the app runs
-        known = request.app.state.route_paths
-        path = known.get(name) or known.setdefault(name, str(request.app.url_path_for(name)))
+    # parameters here are a family's tokens: not for the memo of route paths
+    path = (str(request.app.url_path_for(name, **params)) if params
+            else route_path(request.app, name, {}))
     return i18n.with_language(path, i18n.current_language.get())
 
 
 def _secret(request: Request) -> str:
     return str(request.app.state.settings.secret_key)
-
-
-FORM_URLENCODED = "application/x-www-form-urlencoded"
-MAX_FIELDS = 1000  # as Starlette's form parser
-
-
-async def _formdata(request: Request) -> MultiDict:
-    """Only text values: a file upload in a form field is ignored, never a 500.
-
-    A urlencoded body (every browser form here) is split here: the same pairs
-    as Starlette's streaming parser at a fraction of the CPU."""
-    ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if ctype == FORM_URLENCODED:
-        pairs = split_urlencoded(await request.body())
-        if pairs is not None:
-            return MultiDict(pairs)
-    raw = await request.form()
-    return MultiDict([(k, v) for k, v in raw.multi_items() if isinstance(v, str)])
-
-
-def split_urlencoded(body: bytes) -> list[tuple[str, str]] | None:
-    """``a=1&b=x+y`` as pairs, blanks kept, UTF-8 with bad bytes replaced; None
-    when there are more than MAX_FIELDS fields (Starlette's parser refuses those).
-
-    ``&``, ``=`` and ``+`` inside a value always arrive percent-encoded, so the
-    body can be decoded and split first and ``+`` turned into spaces all at
-    once; only parts with a ``%`` go through the decoder."""
-    if body.count(b"&") >= MAX_FIELDS:
-        return None
-    pairs = []
-    for part in body.decode("utf-8", "replace").replace("+", " ").split("&"):
-        if part:
-            key, _, value = part.partition("=")
-            if "%" in key:
-                key = unquote(key, errors="replace")
-            if "%" in value:
-                value = unquote(value, errors="replace")
-            pairs.append((key, value))
-    return pairs
 
 
 # -- where the family came from (re-validated on every request) ------------------
@@ -217,7 +176,7 @@ async def lead_form(request: Request) -> Response:
 async def _submit(request: Request) -> Response:
     """Checks in this order: CSRF, honeypot, the form's rules, consent version,
     fill time, rate limit. Only a submission that passes all is stored."""
-    formdata = await _formdata(request)
+    formdata = await read_form(request)
     origin = origin_of(request, formdata)
     consent = request.app.state.content.extras["consent"]
     values = group_values(formdata.multi_items())
@@ -318,7 +277,7 @@ async def lead_resend(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "leads/resend.html",
                       {"form": ResendForm(), "sent": "gesendet" in request.query_params})
-    formdata = await _formdata(request)
+    formdata = await read_form(request)
     form = ResendForm(formdata)
     if not csrf_valid(request, formdata.get(CSRF_FIELD)):
         return render(request, "leads/resend.html", {"form": form, "notice": "csrf"},
@@ -347,7 +306,7 @@ async def self_service(request: Request) -> Response:
     here = _path(request, "self_service", token=request.path_params["token"])
     action = None
     if request.method == "POST":
-        formdata = await _formdata(request)
+        formdata = await read_form(request)
         action = formdata.get("action")
         if action not in ("withdraw", "erase"):
             action = None

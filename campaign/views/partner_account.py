@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from .. import auth, i18n
 from ..content import LANGUAGES
+from ..formdata import read_form
 from ..i18n import gettext as _
 from ..partner import Viewer, viewer_for
 from ..security import CSRF_FIELD, RateLimiter, client_key, csrf_valid
@@ -84,7 +85,7 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
                 raise HTTPException(403, _("Diese Seite ist der Südwestfalen Agentur "
                                            "vorbehalten."))
             if request.method == "POST":
-                form = await request.form()
+                form = await read_form(request)
                 if not csrf_valid(request, form.get(CSRF_FIELD)):
                     raise csrf_error()
                 request.state.form = form
@@ -108,7 +109,7 @@ async def login(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "partner/login.html", {"notice": notice, "email": "",
                                                       "errors": {}})
-    form = await request.form()
+    form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     email = str(form.get("email", "")).strip()[:254]
@@ -143,7 +144,7 @@ async def login(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    form = await request.form()
+    form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     sid = request.cookies.get(auth.SESSION_COOKIE)
@@ -168,7 +169,7 @@ async def forgot(request: Request) -> Response:
     if request.method == "GET":
         return render(request, "partner/forgot.html",
                       {"sent": "sent" in request.query_params, "errors": {}, "email": ""})
-    form = await request.form()
+    form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     email = str(form.get("email", "")).strip()[:254]
@@ -212,7 +213,7 @@ async def reset(request: Request) -> Response:
         return render(request, "partner/reset_invalid.html", {}, status_code=410)
     if request.method == "GET":
         return render(request, "partner/reset.html", {"errors": {}, "token": token})
-    form = await request.form()
+    form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     password = str(form.get("password", ""))

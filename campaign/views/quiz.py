@@ -16,9 +16,11 @@ from starlette.routing import Route
 
 from .. import funnel, i18n
 from ..attribution import ATTRIBUTION_PARAMS, clean_attribution
+from ..formdata import read_form
 from ..i18n import gettext as _
 from ..quiz import Quiz, make_outcome_token, score
 from ..security import csrf_valid
+from ..templating import route_path
 from ..tokens import TokenExpired, TokenInvalid, make_token, read_token
 from ..vocab import SKILLED_WORK_INTEREST
 
@@ -39,7 +41,7 @@ class QuizProblem(Exception):
 
 
 def _path(request: Request, name: str, **params: Any) -> str:
-    path = str(request.app.url_path_for(name, **params))
+    path = route_path(request.app, name, params)  # quiz slugs and question numbers
     return i18n.with_language(path, i18n.current_language.get())
 
 
@@ -75,7 +77,6 @@ def _valid_state(data: Any, quiz: Quiz) -> bool:
 
 def _state(request: Request, quiz: Quiz) -> dict[str, Any]:
     """This quiz's state from the cookie, or a QuizProblem saying what is wrong."""
-    href, label = _to_start(request, quiz)
     raw = request.cookies.get(COOKIE)
     data: Any = None
     if raw:
@@ -91,6 +92,7 @@ def _state(request: Request, quiz: Quiz) -> dict[str, Any]:
             data["t"] = clean_attribution(data["t"])
             return data
         data = False
+    href, label = _to_start(request, quiz)
     if data is False:
         raise QuizProblem(400, _("Eure Antworten konnten nicht gelesen werden"),
                           _("Die gespeicherten Quiz-Antworten sind ungültig oder wurden "
@@ -138,7 +140,7 @@ async def start(request: Request) -> Response:
     """GET: the intro. POST: a fresh run begins (counted as "started")."""
     quiz = _quiz(request)
     if request.method == "POST":
-        form = await request.form()
+        form = await read_form(request)
         if not csrf_valid(request, form.get("csrf_token")):
             href, _label = _to_start(request, quiz)
             raise QuizProblem(400, _("Das Formular ist abgelaufen"),
@@ -193,7 +195,7 @@ async def question(request: Request) -> Response:
     chosen: list[str] = list(state["a"].get(q.slug, []))
     error = None
     if request.method == "POST":
-        form = await request.form()
+        form = await read_form(request)
         chosen = [str(v) for v in form.getlist("answer")]
         if not csrf_valid(request, form.get("csrf_token")):
             error = _("Das Formular ist abgelaufen. Bitte sendet eure Antwort noch einmal ab.")
