@@ -6,6 +6,9 @@ import json
 from email import message_from_bytes, policy
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from campaign.mail.worker import deliver_once
 
@@ -154,3 +157,39 @@ def test_line_breaks_in_names_subjects_and_headers_never_add_a_header():
     assert parsed["Bcc"] is None
     assert [a.addr_spec for a in parsed["To"].addresses] == ["eva@example.org"]
     assert parsed.get_content_type() == "text/plain"
+
+
+_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\r\t "),
+                max_size=300)
+_LINE = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=120)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(name=_LINE, subject=_LINE, text=_TEXT, html=_TEXT,
+       lead=st.sampled_from(["", "From ", ".", "From the lake\n.\n"]))
+def test_any_text_survives_the_mime_writer(name, subject, text, html, lead):
+    """campaign.mail.mime writes headers, boundary and bodies itself; whatever a
+    name, subject or body holds, a standard parser reads back exactly it, and
+    the message stays 7-bit with lines the mail system accepts."""
+    from campaign.mail import address, header_safe
+
+    text, html = lead + text, lead + html
+    msg = _mailer().build(to=address("eva@example.org", name), subject=subject, text=text,
+                          html=html, message_id="<p1@suedwestfalen.example.org>")
+    raw = msg.as_bytes()
+    assert raw.isascii()
+    head = raw.split(b"\n\n", 1)[0]
+    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+    # RFC 2047: lines with encoded words within 76 characters; only a name (one
+    # word, see encoded_words) or a long plain word may make a line longer
+    assert all(len(line) <= 76 or b" " not in line.split(b": ", 1)[-1].strip()
+               or line.startswith((b"To: ", b"From: ")) for line in head.split(b"\n"))
+    parsed = message_from_bytes(raw, policy=policy.default)
+    assert parsed["To"].addresses[0].display_name == " ".join(header_safe(name).split())
+    assert parsed["To"].addresses[0].addr_spec == "eva@example.org"
+    assert str(parsed["Subject"]) == header_safe(subject)
+    lf = {"\r\n": "\n", "\r": "\n"}
+    for kind, sent in (("plain", text), ("html", html)):
+        for old, new in lf.items():
+            sent = sent.replace(old, new)
+        assert parsed.get_body((kind,)).get_content() == sent
