@@ -193,3 +193,19 @@ def test_any_text_survives_the_mime_writer(name, subject, text, html, lead):
         for old, new in lf.items():
             sent = sent.replace(old, new)
         assert parsed.get_body((kind,)).get_content() == sent
+
+
+@pytest.mark.parametrize("before", range(68, 80))
+def test_quoted_printable_lines_stay_within_76_even_with_a_from_line(before):
+    """Encoding the F of a "From " line makes it two characters longer; where a
+    soft break put "From " at a line start, the line is broken again (never
+    inside an "=XX") so no line passes RFC 2045's 76."""
+    import quopri
+
+    from campaign.mail.mime import quoted_printable
+
+    text = "x" * before + "From here and more text " * 4 + "\nFrom " + "ä" * 40 + "\n"
+    lines = quoted_printable(text).split("\n")
+    assert max(len(line) for line in lines) <= 76
+    assert not any(line.startswith("From ") for line in lines)
+    assert quopri.decodestring("\n".join(lines).encode()).decode() == text

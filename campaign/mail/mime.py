@@ -23,6 +23,7 @@ from typing import Any
 # 33 bytes make 44 base64 characters: with "=?utf-8?b?" and "?=" a word has 56,
 # so even beside "X-Campaign-Kind: " a line stays within RFC 2047's 76.
 WORD_BYTES = 33
+QP_LINE = 76  # RFC 2045's limit for a quoted-printable line, soft break included
 HEADER_LINE = 76  # RFC 2047's limit for a line with encoded words (RFC 5322 asks 78)
 _FROM_LINE = re.compile(r"^From ", re.MULTILINE)
 
@@ -63,7 +64,20 @@ def quoted_printable(text: str) -> str:
     mailbox format turns it into ">From "."""
     data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8", "replace")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).decode("ascii")
-    return _FROM_LINE.sub("=46rom ", encoded)
+    if not _FROM_LINE.search(encoded):
+        return encoded
+    lines = []
+    for line in encoded.split("\n"):
+        if line.startswith("From "):
+            line = "=46" + line[1:]
+            while len(line) > QP_LINE:  # two characters longer now: break it again
+                cut = QP_LINE - 1
+                while "=" in line[cut - 2:cut]:  # never inside an "=XX"
+                    cut -= 1
+                lines.append(line[:cut] + "=")
+                line = line[cut:]
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def text_part(body: str, subtype: str) -> MIMENonMultipart:
