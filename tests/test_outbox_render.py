@@ -178,8 +178,9 @@ def test_any_text_survives_the_mime_writer(name, subject, text, html, lead):
                           html=html, message_id="<p1@suedwestfalen.example.org>")
     raw = msg.as_bytes()
     assert raw.isascii()
-    head = raw.split(b"\n\n", 1)[0]
-    assert all(len(line) <= 998 for line in raw.split(b"\n"))
+    head, body = raw.split(b"\n\n", 1)
+    assert all(len(line) <= 998 for line in head.split(b"\n"))
+    assert all(len(line) <= 76 for line in body.split(b"\n"))  # RFC 2045, parts and bodies
     # RFC 2047: lines with encoded words within 76 characters; only a name (one
     # word, see encoded_words) or a long plain word may make a line longer
     assert all(len(line) <= 76 or b" " not in line.split(b": ", 1)[-1].strip()
