@@ -21,7 +21,7 @@ from email.policy import Compat32
 from typing import Any
 
 # 33 bytes make 44 base64 characters: with "=?utf-8?b?" and "?=" a word has 56,
-# so even beside "X-Campaign-Kind: " a line stays within RFC 2047's 76.
+# so even beside a header name of 18 characters a line stays within RFC 2047's 76.
 WORD_BYTES = 33
 QP_LINE = 76  # RFC 2045's limit for a quoted-printable line, soft break included
 HEADER_LINE = 76  # RFC 2047's limit for a line with encoded words (RFC 5322 asks 78)
