@@ -10,6 +10,7 @@ for each feature it names; a 1–5 scale multiplies its weights by
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -228,6 +229,7 @@ def answer_weights(quiz: Quiz, answers: Mapping[str, Sequence[str]]) -> dict[str
     return {f: w for f, w in total.items() if w}
 
 
+@functools.lru_cache(maxsize=1024)
 def name_key(name: str) -> str:
     """Sort key that puts "Ö" with "O", as a German reader expects."""
     folded = unicodedata.normalize("NFKD", name.casefold().replace("ß", "ss"))
@@ -244,6 +246,24 @@ def _reason(feature: str, facts: Facts) -> Reason:
     return Reason(feature, {})
 
 
+# Feature values per municipality, worked out once: content (and so every Facts)
+# is immutable while it is loaded, and every outcome page scores all 59 places.
+# Keyed by identity (Facts holds a mapping, so it is not hashable); each entry
+# keeps its Facts alive, so an id is never reused while it is in here.
+_FEATURE_MEMO: dict[int, tuple[Facts, dict[str, float], dict[str, Reason]]] = {}
+_FEATURE_MEMO_MAX = 10_000  # municipalities of a few content loads (tests load many)
+
+
+def _feature_memo(facts: Facts) -> tuple[dict[str, float], dict[str, Reason]]:
+    """(feature values, reasons) of one municipality's facts, filled on use."""
+    hit = _FEATURE_MEMO.get(id(facts))
+    if hit is None or hit[0] is not facts:
+        if len(_FEATURE_MEMO) >= _FEATURE_MEMO_MAX:
+            _FEATURE_MEMO.clear()
+        hit = _FEATURE_MEMO[id(facts)] = (facts, {}, {})
+    return hit[1], hit[2]
+
+
 def score(quiz: Quiz, answers: Mapping[str, Sequence[str]],
           municipalities: Iterable[Municipality]) -> list[Match]:
     """Every municipality, best first; equal scores in alphabetical order."""
@@ -251,12 +271,15 @@ def score(quiz: Quiz, answers: Mapping[str, Sequence[str]],
     best = sum(w for w in weights.values() if w > 0)
     matches = []
     for m in municipalities:
-        values = {f: feature_value(f, m.facts) for f in weights}
+        known, said = _feature_memo(m.facts)
+        values = {f: known[f] if f in known else known.setdefault(f, feature_value(f, m.facts))
+                  for f in weights}
         total = round(sum(w * values[f] for f, w in weights.items()), 6)
         fits = sorted((f for f, w in weights.items() if w > 0 and values[f] >= REASON_THRESHOLD),
                       key=lambda f: (-weights[f] * values[f], f))
         percent = round(100 * max(total, 0.0) / best) if best else 0
-        reasons = tuple(_reason(f, m.facts) for f in fits[:MAX_REASONS])
+        reasons = tuple(said[f] if f in said else said.setdefault(f, _reason(f, m.facts))
+                        for f in fits[:MAX_REASONS])
         matches.append(Match(m.slug, m.name, total, percent, reasons))
     matches.sort(key=lambda x: (-x.score, name_key(x.name), x.slug))
     return matches

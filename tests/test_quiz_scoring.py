@@ -112,6 +112,24 @@ def test_ties_are_broken_by_name_and_every_municipality_is_scored():
     assert {m.percent for m in nothing} == {0}
 
 
+def test_remembered_feature_values_belong_to_their_own_facts():
+    """score() remembers feature values and reasons per Facts object: the same
+    facts score the same every time, and other facts (a new content load with
+    the same slugs) are never answered from what was remembered."""
+    answers = {"wasser": ["see"], "bahn": ["5"], "extras": ["kita", "pendeln"]}
+    first = score(QUIZ, answers, [AUE, BACH])
+    assert score(QUIZ, answers, [AUE, BACH]) == first
+    assert [m.slug for m in first] == ["aue", "bach"]
+    # the same slugs, the facts the other way round: a fresh load of changed content
+    swapped = [place("aue", "Aue", landscape=("forest",), hospital=True, kitas=20,
+                     travel_minutes={"dortmund": 30, "koeln": 110, "frankfurt": 160}),
+               place("bach", "Bach", landscape=("lakes",), rail_station=True, kitas=5,
+                     travel_minutes={"dortmund": 75, "koeln": 100, "frankfurt": 150})]
+    again = score(QUIZ, answers, swapped)
+    assert [m.slug for m in again] == ["bach", "aue"]
+    assert [(m.score, texts(m)) for m in again] == [(m.score, texts(m)) for m in first]
+
+
 def test_shipped_quizzes_every_municipality_scored_deterministically():
     content = shipped_content()
     quizzes = content.extras["quizzes"]
