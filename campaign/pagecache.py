@@ -9,6 +9,10 @@ A page is kept only when it is safe to share between visitors: status 200,
 no cookie set, no CSRF field in the HTML, and no query string (links with
 ``utm_*`` parameters render fresh, so the memo stays bounded by the number
 of pages).
+
+``form_page`` keeps pages whose only per-visitor part is the CSRF field (a
+quiz question): rendered once with a placeholder of the token's length, each
+visitor then gets the kept bytes with their own token put in.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import i18n
+from .security import CSRF_PLACEHOLDER, csrf_token
 
 View = Callable[[Request], Awaitable[Response]]
 MAX_PAGES = 4096
 _CSRF_MARK = b'name="csrf_token"'
+_PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 
 
 def _memo(request: Request) -> dict[tuple[Any, ...], tuple[int, list[tuple[bytes, bytes]], bytes]]:
@@ -82,3 +88,37 @@ def shared_page(view: View) -> View:
         return response
 
     return wrapper
+
+
+def form_page(request: Request, key: tuple[Any, ...], render: Callable[[], Response]
+              ) -> Response:
+    """The page ``render`` makes, kept per (language, path, language hint, ``key``).
+
+    For GET pages that are the same for every visitor but for the CSRF token;
+    ``key`` holds whatever else the page depends on (it must come from content
+    or from validated state, so the memo stays bounded)."""
+    token = csrf_token(request).encode()  # the visitor's (issues the cookie if needed)
+    if request.scope.get("query_string") or request.method not in ("GET", "HEAD"):
+        return render()
+    memo = getattr(request.app.state, "form_page_memo", None)
+    if memo is None:
+        memo = request.app.state.form_page_memo = {}
+    full_key = (*_key(request), *key)
+    hit = memo.get(full_key)
+    if hit is None:
+        state = request.scope.setdefault("state", {})
+        state["csrf_placeholder"] = True
+        try:
+            response = render()
+        finally:
+            del state["csrf_placeholder"]
+        body = getattr(response, "body", None)
+        if not isinstance(body, bytes):
+            raise TypeError("form_page needs a rendered body")
+        hit = (response.status_code, list(response.raw_headers), body)
+        if (response.status_code == 200 and body.count(_PLACEHOLDER) == 1
+                and b"set-cookie" not in (k for k, _ in response.raw_headers)
+                and len(memo) < MAX_PAGES):
+            memo[full_key] = hit
+    status, headers, body = hit
+    return _MemoResponse(status, headers, body.replace(_PLACEHOLDER, token))

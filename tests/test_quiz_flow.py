@@ -301,3 +301,44 @@ def test_state_cookie_is_secure_behind_https(settings):
         assert r.status_code == 303
         cookie = r.headers["set-cookie"]
         assert cookie.startswith("quiz=") and "Secure" in cookie and "HttpOnly" in cookie
+
+
+def test_question_pages_are_kept_once_and_every_visitor_gets_their_own_token(app, client):
+    """A question page is rendered once (pagecache.form_page); each visitor gets
+    those bytes with their own CSRF token, which works for them and nobody else."""
+    from campaign.security import CSRF_PLACEHOLDER
+
+    csrf_a = start(client, "familie")
+    page_a = client.get("/quiz/familie/frage/1")
+    with TestClient(app, follow_redirects=False) as other:
+        csrf_b = start(other, "familie")
+        page_b = other.get("/quiz/familie/frage/1")
+        assert page_a.status_code == page_b.status_code == 200
+        assert CSRF.search(page_a.text).group(1) == csrf_a
+        assert CSRF.search(page_b.text).group(1) == csrf_b != csrf_a
+        assert CSRF_PLACEHOLDER not in page_a.text + page_b.text
+        assert page_b.text.replace(csrf_b, csrf_a) == page_a.text  # the same page otherwise
+        kept = [k for k in app.state.form_page_memo if "/quiz/familie/frage/1" in k]
+        assert len(kept) == 1
+        # the other visitor's token is refused, their own works
+        assert answer(other, "familie", 1, ["kita"], csrf_a).status_code == 400
+        assert answer(other, "familie", 1, ["kita"], csrf_b).status_code == 303
+        # back at question 1 with an answer: another kept page, the answer ticked
+        again = other.get("/quiz/familie/frage/1")
+        assert re.search(r'value="kita"[^>]*checked', again.text)
+        assert not re.search(r'value="kita"[^>]*checked', page_a.text)
+        assert len([k for k in app.state.form_page_memo if "/quiz/familie/frage/1" in k]) == 2
+
+
+def test_a_kept_question_page_issues_the_csrf_cookie_it_needs(app, client):
+    """A browser without the CSRF cookie (it expired; the quiz cookie is still
+    there) gets a new one with the kept page, and the token in the page fits it."""
+    start(client, "familie")
+    client.get("/quiz/familie/frage/1")  # kept now
+    with TestClient(app, follow_redirects=False) as bare:
+        bare.cookies.set("quiz", client.cookies.get("quiz"))
+        r = bare.get("/quiz/familie/frage/1")
+        assert r.status_code == 200
+        assert "csrftoken=" in r.headers.get("set-cookie", "")
+        token = CSRF.search(r.text).group(1)
+        assert answer(bare, "familie", 1, ["kita"], token).status_code == 303

@@ -18,6 +18,7 @@ from .. import funnel, i18n
 from ..attribution import ATTRIBUTION_PARAMS, clean_attribution
 from ..formdata import read_form
 from ..i18n import gettext as _
+from ..pagecache import form_page
 from ..quiz import Quiz, make_outcome_token, score
 from ..security import csrf_valid
 from ..templating import route_path
@@ -213,10 +214,16 @@ async def question(request: Request) -> Response:
             return _save(request, RedirectResponse(url, 303), quiz, state)
     back = (_path(request, "quiz_question", quiz=quiz.slug, n=n - 1) if n > 1
             else _path(request, "quiz_start", quiz=quiz.slug))
-    return request.app.state.render(request, "quiz/question.html", {
-        "quiz": quiz, "question": q, "n": n, "total": total, "chosen": chosen,
-        "error": error, "back_url": back,
-    }, status_code=400 if error else 200)
+
+    def page() -> Response:
+        return request.app.state.render(request, "quiz/question.html", {
+            "quiz": quiz, "question": q, "n": n, "total": total, "chosen": chosen,
+            "error": error, "back_url": back,
+        }, status_code=400 if error else 200)
+
+    if error is None:  # the same page for everyone at this step with these answers
+        return form_page(request, (tuple(chosen),), page)
+    return page()
 
 
 @_guarded
