@@ -9,6 +9,10 @@ the same load. The lead POSTs need a CSRF cookie and token and a valid fill
 time, and would soon hit the per-client limit of lead submissions, so the
 bench starts the service with ``CAMPAIGN_RATE_LIMIT_PER_HOUR=1000000000``.
 
+The quiz question GET (after the first answer) and the outcome GET of a
+finished walk are measured too, with the walk's cookie: pages every family
+sees, with no target in the issue.
+
 Before the lead submits, the same lead bodies go to the baseline app, which
 only reads them and answers 303 ("baseline POST"): a reference printed for
 scale, showing what uvicorn alone spends on such a POST.
@@ -247,6 +251,37 @@ def prepare_quiz(client: Client) -> tuple[str, list[tuple[str, str]], str] | Non
     return client.base + url, fields, _cookie_header(client)
 
 
+def prepare_walk(client: Client) -> tuple[str, str, str, str] | None:
+    """(question 2 URL, cookie after answering question 1, outcome URL, cookie of
+    the finished run) of one walk through the first quiz."""
+    quiz = prepare_quiz(client)
+    if quiz is None:
+        return None
+    url, fields, _cookie = quiz
+    status, headers, _ = client.request(url, fields)
+    if status != 303:
+        return None
+    question, question_cookie = client.base + headers["location"], _cookie_header(client)
+    here = headers["location"]
+    for _ in range(40):
+        if "/ergebnis" in here:
+            return question, question_cookie, client.base + here, _cookie_header(client)
+        status, headers, html = client.request(here)
+        action, fields = fill_form(html)
+        status, headers, _ = client.request(action or here, fields)
+        if status != 303:
+            return None
+        here = headers["location"]
+    return None
+
+
+def get_script(folder: Path, name: str, cookie: str) -> Path:
+    """A wrk Lua script sending ``cookie`` with every GET."""
+    path = folder / f"{name.replace(' ', '_')}.lua"
+    path.write_text(f'wrk.headers["Cookie"] = {_lua_str(cookie)}\n')
+    return path
+
+
 def prepare_lead(client: Client, min_fill: float) -> tuple[str, list[tuple[str, str]], str, str]:
     """(url, fields, cookie, email field) of a valid lead submission."""
     status, _, html = client.request("/interesse?orte=winterberg,olpe")
@@ -273,7 +308,8 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--showcase", default="/orte/winterberg")
-    ap.add_argument("--only", action="append", choices=["landing", "showcase", "quiz", "lead"],
+    ap.add_argument("--only", action="append",
+                    choices=["landing", "showcase", "quiz", "question", "outcome", "lead"],
                     help="run only this target (repeatable); the baseline always runs")
     ap.add_argument("--serve-baseline", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -293,7 +329,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{port}"
         paired = Baseline(f"http://127.0.0.1:{base_port}/", baseline.pid)
         results: list[Result] = []
-        wanted = set(args.only or ("landing", "showcase", "quiz", "lead"))
+        wanted = set(args.only or ("landing", "showcase", "quiz", "question", "outcome", "lead"))
         for key, name, path in (("landing", "landing /", "/"),
                                 ("showcase", "showcase", args.showcase)):
             if key not in wanted:
@@ -308,6 +344,17 @@ def main() -> int:
                                    paired=paired))
         elif "quiz" in wanted:
             print("(no quiz mounted: quiz step POST skipped)")
+        walk = prepare_walk(Client(base)) if wanted & {"question", "outcome"} else None
+        if walk:  # the pages every family sees: no target in the issue, shown for scale
+            question, question_cookie, outcome, outcome_cookie = walk
+            for key, name, url, cookie in (("question", "quiz question", question,
+                                            question_cookie),
+                                           ("outcome", "quiz outcome", outcome, outcome_cookie)):
+                if key in wanted:
+                    results.append(run_wrk(name, url, args, service.pid,
+                                           get_script(folder, name, cookie), paired=paired))
+        elif wanted & {"question", "outcome"}:
+            print("(no quiz mounted: quiz question and outcome skipped)")
         try:
             if "lead" not in wanted:
                 raise RuntimeError("not asked for (--only)")
