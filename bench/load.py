@@ -173,10 +173,7 @@ def run_wrk(name: str, url: str, args: argparse.Namespace, pid: int | None,
         if paired is not None:
             paired.round(args)
         rounds.append(_round(name, url, args, pid, script, duration))
-    best = max(rounds, key=lambda r: r.rps)
-    best.rss_mib = max(r.rss_mib for r in rounds)
-    best.total = sum(r.requests for r in rounds)
-    best.bad = sum(r.bad for r in rounds)  # errors of every round count
+    best = _best(rounds)
     if paired is not None:
         best.base_rps = max(r.rps for r in paired.rounds[-len(rounds):])
     return best
@@ -193,12 +190,18 @@ class Baseline:
         self.rounds.append(_round("baseline", self.url, args, self.pid, None, None))
 
     def summary(self) -> Result:
-        best = max(self.rounds, key=lambda r: r.rps)
-        best.rss_mib = max(r.rss_mib for r in self.rounds)
-        best.total = sum(r.requests for r in self.rounds)
-        best.bad = sum(r.bad for r in self.rounds)
+        best = _best(self.rounds)
         best.base_rps = best.rps
         return best
+
+
+def _best(rounds: list[Result]) -> Result:
+    """The fastest round, with the peak RSS, requests and errors of every round."""
+    best = max(rounds, key=lambda r: r.rps)
+    best.rss_mib = max(r.rss_mib for r in rounds)
+    best.total = sum(r.requests for r in rounds)
+    best.bad = sum(r.bad for r in rounds)  # errors of every round count
+    return best
 
 
 def _round(name: str, url: str, args: argparse.Namespace, pid: int | None,

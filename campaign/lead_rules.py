@@ -20,14 +20,14 @@ from typing import Any
 
 from .consent import consent_problem
 from .i18n import gettext as _
+from .mail import DOT_ATOM_LOCAL
 from .vocab import CHILD_AGES, CONSENT_GROUPS, INTERESTS, MAX_MUNICIPALITIES, TIMEFRAMES
 
 # Everything below U+0020 and DEL/C1; a message may keep its line breaks.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_BUT_NEWLINES = re.compile(r"[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _EMAIL = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+    DOT_ATOM_LOCAL + r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
 )
 _PHONE = re.compile(r"\+?[0-9 ()/.\-]{5,40}")
 _NUMBER = re.compile(r"[+-]?[0-9]{1,4}")

@@ -246,22 +246,42 @@ def _reason(feature: str, facts: Facts) -> Reason:
     return Reason(feature, {})
 
 
-# Feature values per municipality, worked out once: content (and so every Facts)
-# is immutable while it is loaded, and every outcome page scores all 59 places.
+class _Known:
+    """One municipality's feature values and reasons, worked out on first use:
+    content (and so every Facts) is immutable while it is loaded, and every
+    outcome page scores all 59 places."""
+
+    __slots__ = ("facts", "values", "reasons")
+
+    def __init__(self, facts: Facts) -> None:
+        self.facts = facts
+        self.values: dict[str, float] = {}
+        self.reasons: dict[str, Reason] = {}
+
+    def value(self, feature: str) -> float:
+        if feature not in self.values:
+            self.values[feature] = feature_value(feature, self.facts)
+        return self.values[feature]
+
+    def reason(self, feature: str) -> Reason:
+        if feature not in self.reasons:
+            self.reasons[feature] = _reason(feature, self.facts)
+        return self.reasons[feature]
+
+
 # Keyed by identity (Facts holds a mapping, so it is not hashable); each entry
 # keeps its Facts alive, so an id is never reused while it is in here.
-_FEATURE_MEMO: dict[int, tuple[Facts, dict[str, float], dict[str, Reason]]] = {}
-_FEATURE_MEMO_MAX = 10_000  # municipalities of a few content loads (tests load many)
+_KNOWN: dict[int, _Known] = {}
+_KNOWN_MAX = 10_000  # municipalities of a few content loads (tests load many)
 
 
-def _feature_memo(facts: Facts) -> tuple[dict[str, float], dict[str, Reason]]:
-    """(feature values, reasons) of one municipality's facts, filled on use."""
-    hit = _FEATURE_MEMO.get(id(facts))
-    if hit is None or hit[0] is not facts:
-        if len(_FEATURE_MEMO) >= _FEATURE_MEMO_MAX:
-            _FEATURE_MEMO.clear()
-        hit = _FEATURE_MEMO[id(facts)] = (facts, {}, {})
-    return hit[1], hit[2]
+def _known(facts: Facts) -> _Known:
+    known = _KNOWN.get(id(facts))
+    if known is None or known.facts is not facts:
+        if len(_KNOWN) >= _KNOWN_MAX:
+            _KNOWN.clear()
+        known = _KNOWN[id(facts)] = _Known(facts)
+    return known
 
 
 def score(quiz: Quiz, answers: Mapping[str, Sequence[str]],
@@ -271,15 +291,13 @@ def score(quiz: Quiz, answers: Mapping[str, Sequence[str]],
     best = sum(w for w in weights.values() if w > 0)
     matches = []
     for m in municipalities:
-        known, said = _feature_memo(m.facts)
-        values = {f: known[f] if f in known else known.setdefault(f, feature_value(f, m.facts))
-                  for f in weights}
+        known = _known(m.facts)
+        values = {f: known.value(f) for f in weights}
         total = round(sum(w * values[f] for f, w in weights.items()), 6)
         fits = sorted((f for f, w in weights.items() if w > 0 and values[f] >= REASON_THRESHOLD),
                       key=lambda f: (-weights[f] * values[f], f))
         percent = round(100 * max(total, 0.0) / best) if best else 0
-        reasons = tuple(said[f] if f in said else said.setdefault(f, _reason(f, m.facts))
-                        for f in fits[:MAX_REASONS])
+        reasons = tuple(known.reason(f) for f in fits[:MAX_REASONS])
         matches.append(Match(m.slug, m.name, total, percent, reasons))
     matches.sort(key=lambda x: (-x.score, name_key(x.name), x.slug))
     return matches

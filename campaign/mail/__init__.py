@@ -39,10 +39,11 @@ def address(email: str, name: str = "") -> Address:
     return Address(display_name=header_safe(name), username=local, domain=domain)
 
 
-# A plain dot-atom address (every address the lead form accepts): its envelope
-# form is the text itself, so no Address object needs to be built for it.
-_DOT_ATOM_ADDRESS = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@[A-Za-z0-9.-]+")
+# The local part of a plain dot-atom address (RFC 5322 atext between dots). The
+# lead form accepts only such addresses, and their envelope form is the text
+# itself, so no Address object needs to be built for them.
+DOT_ATOM_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_DOT_ATOM_ADDRESS = re.compile(DOT_ATOM_LOCAL + r"@[A-Za-z0-9.-]+")
 
 
 def addr_spec(email: str) -> str:
