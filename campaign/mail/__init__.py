@@ -57,7 +57,7 @@ def _mailbox(addr: Address) -> str:
     """``Name <local@domain>``, the name quoted or encoded as it needs."""
     # runs of blanks in a name would not survive an unquoted phrase anyway
     name, spec = " ".join(header_safe(addr.display_name).split()), header_safe(addr.addr_spec)
-    if name.isascii():
+    if name.isascii() and "=?" not in name:  # (readers would decode a look-alike word)
         return formataddr((name, spec))
     return f"{encoded_words(name, split=False)} <{spec}>"
 

@@ -20,36 +20,59 @@ from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from typing import Any
 
-# 33 bytes make 44 base64 characters: with "=?utf-8?b?" and "?=" a word has 56,
-# so even beside a header name of 18 characters a line stays within RFC 2047's 76.
-WORD_BYTES = 33
+# A word holds at most 44 characters of encoded text: with "=?utf-8?q?" and "?="
+# it has 56, so even beside a header name of 18 characters a line stays within
+# RFC 2047's 76.
+WORD_TEXT = 44
 QP_LINE = 76  # RFC 2045's limit for a quoted-printable line, soft break included
 HEADER_LINE = 76  # RFC 2047's limit for a line with encoded words (RFC 5322 asks 78)
 _FROM_LINE = re.compile(r"^From ", re.MULTILINE)
+# RFC 2047 "Q": what may stand as it is even in a phrase (section 5 (3)); a
+# space is "_", every other byte "=XX".
+_Q_SAFE = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!*+-/"
+_Q = ["_" if b == 32 else chr(b) if b in _Q_SAFE else f"={b:02X}" for b in range(256)]
+_Q_CHARS = {chr(b): _Q[b] for b in range(128)}  # … and the characters met so far
+
+
+def _q(char: str) -> str:
+    piece = _Q_CHARS.get(char)
+    if piece is None:
+        piece = "".join([_Q[b] for b in char.encode("utf-8", "replace")])
+        if len(_Q_CHARS) < 4096:
+            _Q_CHARS[char] = piece
+    return piece
 
 
 def encoded_words(text: str, *, split: bool = True) -> str:
-    """``text`` for a header: ASCII as it is, anything else as RFC 2047 base64
-    words, split between characters (never inside one).
+    """``text`` for a header: ASCII as it is, anything else (and ASCII that
+    looks like an encoded word) as RFC 2047 words split between characters,
+    never inside one.
 
-    ``split=False`` gives one word, however long, for a display name: readers
-    join the words of a subject, but some put a space between the words of a
-    name (Python's own parser does), as the stdlib's ``formataddr`` avoids too."""
-    if text.isascii():
+    Split words are "Q" words: some readers (GMime, and so notmuch and
+    Evolution) join the words of a header before they decode them, and a
+    base64 word that ends in "=" padding then cuts the rest off. Q words can
+    be joined anywhere.
+
+    ``split=False`` gives one base64 word, however long, for a display name:
+    readers join the words of a subject, but some put a space between the
+    words of a name (Python's own parser does), as the stdlib's
+    ``formataddr`` avoids too."""
+    if text.isascii() and "=?" not in text:  # "=?" would read as the start of a word
         return text
-    data = text.encode("utf-8", "replace")
-    if not split or len(data) <= WORD_BYTES:
-        return _word(data)
-    chunks: list[bytes] = []
-    chunk = b""
+    if not split:
+        return _word(text.encode("utf-8", "replace"))
+    words: list[str] = []
+    word: list[str] = []
+    size = 0
     for char in text:
-        piece = char.encode("utf-8", "replace")
-        if len(chunk) + len(piece) > WORD_BYTES:
-            chunks.append(chunk)
-            chunk = b""
-        chunk += piece
-    chunks.append(chunk)
-    return " ".join(_word(c) for c in chunks)
+        piece = _q(char)
+        if size + len(piece) > WORD_TEXT and word:
+            words.append("".join(word))
+            word, size = [], 0
+        word.append(piece)
+        size += len(piece)
+    words.append("".join(word))
+    return " ".join([f"=?utf-8?q?{w}?=" for w in words])
 
 
 def _word(data: bytes) -> str:
