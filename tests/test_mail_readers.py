@@ -2,9 +2,8 @@
 
 ``campaign.mail.mime`` writes headers and bodies itself, and the other mail
 tests read them back with Python's own parser. Here two independent parsers
-read the same files: GMime (through ``notmuch``; GMime is the parser of
-notmuch, and Evolution's is derived from it) and mblaze's (``mhdr``,
-``mshow``). Both come from Debian (``apt-get install notmuch mblaze``;
+read the same files: GMime (through ``notmuch``, whose parser it is) and
+mblaze's (``mhdr``, ``mshow``). Both come from Debian (``apt-get install notmuch mblaze``;
 ``.ci/run`` does it).
 """
 

@@ -48,10 +48,10 @@ def encoded_words(text: str, *, split: bool = True) -> str:
     looks like an encoded word) as RFC 2047 words split between characters,
     never inside one.
 
-    Split words are "Q" words: some readers (GMime, and so notmuch and
-    Evolution) join the words of a header before they decode them, and a
-    base64 word that ends in "=" padding then cuts the rest off. Q words can
-    be joined anywhere.
+    Split words are "Q" words: some readers (GMime, the parser of notmuch
+    and other clients) join the words of a header before they decode them,
+    and a base64 word that ends in "=" padding then cuts the rest off. Q
+    words can be joined anywhere.
 
     ``split=False`` gives one base64 word, however long, for a display name:
     readers join the words of a subject, but some put a space between the
