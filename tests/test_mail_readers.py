@@ -174,7 +174,9 @@ def test_every_reader_reads_the_names_subjects_and_bodies_we_wrote(tools, tmp_pa
 def test_the_services_mails_read_alike_in_every_reader(tools, client, settings, tmp_path):
     """The real mails of a lead: the confirmation request to the family, the
     lead to each municipality and association, the family's receipt."""
-    r = submit(client, name="Jürgen Ünal-Ößmann „Jo“", municipalities=["olpe", "attendorn"])
+    # "Neue Anfrage einer Familie: Ida " fills 32 bytes, and "Ö" needs two: where a
+    # base64 word would end on padding
+    r = submit(client, name="Ida Özdemir „Jo“", municipalities=["olpe", "attendorn"])
     assert r.status_code == 303
     deliver(client, settings)
     [first] = list(settings.mail_dir.glob("*.eml"))
@@ -192,5 +194,5 @@ def test_the_services_mails_read_alike_in_every_reader(tools, client, settings, 
     assert len(files) >= 5  # request, receipt, two towns, association (and more)
     read = _same_everywhere(files, tmp_path)
     subjects = [str(m["Subject"]) for m in read]
-    assert any("Jürgen Ünal-Ößmann „Jo“" in s for s in subjects)  # in the towns' subject
+    assert any("Ida Özdemir „Jo“ (" in s for s in subjects)  # in the towns' subject
     assert any("bestätigt" in s for s in subjects)
