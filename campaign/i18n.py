@@ -14,6 +14,8 @@ from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
 
+from markupsafe import Markup
+
 from . import PACKAGE_DIR
 from .content import DEFAULT_LANGUAGE, LANGUAGES
 
@@ -42,6 +44,7 @@ def load_catalogs(locale_dir: Path = LOCALE_DIR) -> Mapping[str, _gettext.NullTr
         catalogs[lang] = _gettext.GNUTranslations(buf)
     _catalogs.clear()
     _catalogs.update(catalogs)
+    _formatted.clear()
     return catalogs
 
 
@@ -51,6 +54,30 @@ def _catalog() -> _gettext.NullTranslations:
 
 def gettext(message: str) -> str:
     return _catalog().gettext(message)
+
+
+# (language, message, autoescape) -> the finished text of a template's ``_()``
+# without variables: a page has dozens of them, and they never change.
+_formatted: dict[tuple[str, str, bool], str] = {}
+_FORMATTED_MAX = 8192  # msgids × languages × 2, with room for computed messages
+
+
+def template_gettext(message: str, autoescape: bool, variables: Mapping[str, object]) -> str:
+    """What Jinja's new-style ``_()`` gives, without its three calls per text:
+    the translation, Markup when the template escapes, always %-formatted
+    (so "%%" is "%" even without variables)."""
+    if variables:
+        rv = gettext(message)
+        return (Markup(rv) if autoescape else rv) % variables
+    key = (current_language.get(), message, autoescape)
+    done = _formatted.get(key)
+    if done is None:
+        rv = gettext(message)
+        done = (Markup(rv) if autoescape else rv) % {}
+        if len(_formatted) >= _FORMATTED_MAX:
+            _formatted.clear()
+        _formatted[key] = done
+    return done
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jinja2
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -31,6 +32,7 @@ def make_environment(settings: Any) -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
     )
+    env.globals["_"] = _gettext  # the same result as the extension's alias, cheaper
     env.globals.update(
         url_for=_url_for,
         static_url=_static_url,
@@ -51,6 +53,12 @@ def make_environment(settings: Any) -> jinja2.Environment:
     env.filters["minutes"] = format_minutes
     env.globals["language_hint"] = _language_hint
     return env
+
+
+@jinja2.pass_eval_context
+def _gettext(eval_ctx: EvalContext, message: str, **variables: Any) -> str:
+    """``_()`` in templates: new-style gettext (see ``i18n.template_gettext``)."""
+    return i18n.template_gettext(message, eval_ctx.autoescape, variables)
 
 
 def _lang() -> str:

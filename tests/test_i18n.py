@@ -231,3 +231,43 @@ def test_check_content_prints_per_language_coverage(capsys):
     for lang in ("nl", "en"):  # complete: the shipped catalogs translate every msgid
         done, total = re.search(rf"{lang}: (\d+)/(\d+)", interface).groups()
         assert done == total and int(total) > 100
+
+
+def test_templates_translate_exactly_as_jinjas_own_gettext(template):
+    """``_()`` in our templates is a shortcut (``i18n.template_gettext``, a
+    memo of finished texts); for every msgid, language, escaping mode and with
+    variables, it gives what Jinja's new-style gettext gives, type included."""
+    import jinja2
+    from markupsafe import Markup
+
+    from campaign.templating import make_environment
+
+    i18n.load_catalogs()
+    ours = make_environment(SimpleNamespace(base_url="http://x"))
+    theirs = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+    theirs.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
+    msgids = [m.id for m in template if m.id and isinstance(m.id, str)]
+    assert len(msgids) > 300
+    msgids += ["Nur noch 10 %% frei", "<b>roh</b> & %%"]  # "%%" also without variables
+    placeholder = re.compile(r"%\((\w+)\)([sdif])")
+    samples = {"s": "<O'Neil & Co>", "d": 3, "i": 3, "f": 1.5}
+    for lang in ("de", "en", "nl"):
+        token = i18n.current_language.set(lang)
+        try:
+            for autoescape in (True, False):
+                ctx, octx = theirs.from_string("").new_context(), ours.from_string("").new_context()
+                ctx.eval_ctx.autoescape = octx.eval_ctx.autoescape = autoescape
+                for message in msgids:
+                    args = {name: samples[kind] for name, kind in placeholder.findall(message)}
+                    want = ctx.call(theirs.globals["_"], message, **args)
+                    for _ in range(2):  # worked out, then from the memo
+                        got = octx.call(ours.globals["_"], message, **args)
+                        assert got == want and type(got) is type(want), (lang, message)
+                    assert isinstance(got, Markup) is autoescape
+        finally:
+            i18n.current_language.reset(token)
+    # the memo follows the catalogs: loading them again starts it afresh
+    assert i18n._formatted
+    i18n.load_catalogs()
+    assert not i18n._formatted
