@@ -67,17 +67,20 @@ def template_gettext(message: str, autoescape: bool, variables: Mapping[str, obj
     the translation, Markup when the template escapes, always %-formatted
     (so "%%" is "%" even without variables)."""
     if variables:
-        rv = gettext(message)
-        return (Markup(rv) if autoescape else rv) % variables
+        return _format(message, autoescape, variables)
     key = (current_language.get(), message, autoescape)
     done = _formatted.get(key)
     if done is None:
-        rv = gettext(message)
-        done = (Markup(rv) if autoescape else rv) % {}
+        done = _format(message, autoescape, {})
         if len(_formatted) >= _FORMATTED_MAX:
             _formatted.clear()
         _formatted[key] = done
     return done
+
+
+def _format(message: str, autoescape: bool, variables: Mapping[str, object]) -> str:
+    rv = gettext(message)
+    return (Markup(rv) if autoescape else rv) % variables
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from .test_leads import deliver, link_in, submit
+from .test_outbox_render import _mailer
 
 TOOLS = ("notmuch", "mhdr", "mshow")
 
@@ -47,17 +48,6 @@ def tools() -> None:
     if missing:
         pytest.fail(f"these tests need {', '.join(missing)}: apt-get install notmuch mblaze"
                     " (.ci/run does it)")
-
-
-def _mailer():
-    import jinja2
-
-    from campaign.mail import Mailer
-    from campaign.settings import Settings
-
-    settings = Settings(secret_key="x" * 40, database=Path("unused.sqlite3"),
-                        mail_from="Südwestfalen Agentur <kampagne@suedwestfalen.example.org>")
-    return Mailer(settings, jinja2.Environment(autoescape=True), None)
 
 
 def _notmuch(maildir: Path, tmp: Path) -> dict[str, dict[str, str]]:

@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 
 from .. import i18n
-from .mime import POLICY, encoded_words, new_boundary, text_part
+from .mime import POLICY, encoded_words, new_boundary, plain_ascii, text_part
 
 _LINEBREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 
@@ -57,7 +57,7 @@ def _mailbox(addr: Address) -> str:
     """``Name <local@domain>``, the name quoted or encoded as it needs."""
     # runs of blanks in a name would not survive an unquoted phrase anyway
     name, spec = " ".join(header_safe(addr.display_name).split()), header_safe(addr.addr_spec)
-    if name.isascii() and "=?" not in name:  # (readers would decode a look-alike word)
+    if plain_ascii(name):
         return formataddr((name, spec))
     return f"{encoded_words(name, split=False)} <{spec}>"
 

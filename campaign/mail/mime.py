@@ -43,6 +43,12 @@ def _q(char: str) -> str:
     return piece
 
 
+def plain_ascii(text: str) -> bool:
+    """True when ``text`` may stand in a header as it is: ASCII, and no "=?"
+    that readers would take for the start of an encoded word."""
+    return text.isascii() and "=?" not in text
+
+
 def encoded_words(text: str, *, split: bool = True) -> str:
     """``text`` for a header: ASCII as it is, anything else (and ASCII that
     looks like an encoded word) as RFC 2047 words split between characters,
@@ -57,7 +63,7 @@ def encoded_words(text: str, *, split: bool = True) -> str:
     readers join the words of a subject, but some put a space between the
     words of a name (Python's own parser does), as the stdlib's
     ``formataddr`` avoids too."""
-    if text.isascii() and "=?" not in text:  # "=?" would read as the start of a word
+    if plain_ascii(text):
         return text
     if not split:
         return _word(text.encode("utf-8", "replace"))
