@@ -6,9 +6,9 @@ import sys
 
 import uvicorn
 
-from campaign.app import create_app
 from campaign.content import ContentError
-from campaign.settings import Settings, SettingsError
+from campaign.core.settings import Settings, SettingsError
+from campaign.web.app import create_app
 
 
 def main() -> int:

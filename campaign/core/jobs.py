@@ -1,0 +1,90 @@
+"""Periodic jobs that run once across all instances, and counters for rate limits.
+
+Both live in the database, so they hold however many instances serve the
+campaign: an instance runs a job only after it moved the job's next-run time
+forward in one guarded UPDATE (only one instance can), and a limit is checked
+and counted in one atomic upsert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from .clock import Clock
+from .db import Database, DatabaseUnavailable, increment, insert
+from .schema import job_leases, rate_counts
+
+log = logging.getLogger("campaign.jobs")
+INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def claim_run(db: Database, name: str, every: timedelta, now: datetime,
+                    owner: str = INSTANCE) -> bool:
+    """True when this instance may run job ``name`` now (then no other may for ``every``)."""
+    async with db.transaction() as conn:
+        await conn.execute(insert(conn, job_leases).values(
+            name=name, owner=owner, until=EPOCH).on_conflict_do_nothing())
+        changed = await conn.execute(
+            job_leases.update()
+            .where(job_leases.c.name == name, job_leases.c.until <= now)
+            .values(owner=owner, until=now + every, last_run_at=now))
+        return bool(changed.rowcount)
+
+
+Job = Callable[[], Awaitable[Any]]
+
+
+async def run_periodically(db: Database, clock: Clock, name: str, every: timedelta, job: Job,
+                           *, poll: float = 60.0, first_delay: float = 0.0) -> None:
+    """Background loop: whichever instance claims a due run of ``job`` runs it."""
+    await asyncio.sleep(first_delay)
+    while True:
+        try:
+            if await claim_run(db, name, every, clock.now()):
+                await job()
+        except asyncio.CancelledError:
+            raise
+        except DatabaseUnavailable as exc:
+            log.warning("job %s skipped, database unavailable: %s", name, exc)
+        except Exception:  # a failed run is retried at the next due time
+            log.exception("job %s failed", name)
+        await asyncio.sleep(poll)
+
+
+# -- rate limits ------------------------------------------------------------------
+
+
+def window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = int(window.total_seconds())
+    stamp = int(now.timestamp()) // seconds * seconds
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+async def hit(db: Database, key: str, limit: int, window: timedelta, now: datetime) -> bool:
+    """Count one attempt for ``key`` in its current window; False when over ``limit``."""
+    async with db.transaction() as conn:
+        count = await increment(conn, rate_counts,
+                                {"key": key[:200], "window_start": window_start(now, window)})
+    return count <= limit
+
+
+async def attempts(db: Database, key: str, window: timedelta, now: datetime) -> int:
+    return int(await db.scalar(sa.select(sa.func.coalesce(sa.func.sum(rate_counts.c.count), 0))
+                               .where(rate_counts.c.key == key[:200],
+                                      rate_counts.c.window_start == window_start(now, window))))
+
+
+async def forget_old_counts(db: Database, now: datetime, keep: timedelta = timedelta(days=2)
+                            ) -> int:
+    async with db.transaction() as conn:
+        return (await conn.execute(rate_counts.delete().where(
+            rate_counts.c.window_start < now - keep))).rowcount

@@ -1,0 +1,76 @@
+"""Codes shared by the lead form, content, routing, mails and the portal.
+
+Codes are stored in the database and never shown; labels are translated
+where they are displayed (the German label is the msgid, so ``german()``
+gives the wording for mails and exports to German offices).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from .i18n import lazy_gettext as _l
+
+# What interests the family (lead form). "medizin_pflege" routes to the
+# skilled-worker contact.
+INTERESTS = ("kita_schule", "wohnen", "arbeit", "medizin_pflege", "freizeit", "natur")
+SKILLED_WORK_INTEREST = "medizin_pflege"
+TIMEFRAMES = ("within_year", "one_to_three_years", "just_curious")
+CHILD_AGES = ("0-2", "3-5", "6-9", "10-13", "14-17")
+
+# Consent groups: one checkbox each on the lead form. A recipient is only
+# included when the family consented to its group.
+CONSENT_GROUPS = ("municipalities", "tourism", "skilled_workers", "agency")
+ORG_KINDS = ("municipality", "tourism", "agency", "skilled_workers")
+ORG_KIND_TO_CONSENT = {
+    "municipality": "municipalities",
+    "tourism": "tourism",
+    "skilled_workers": "skilled_workers",
+    "agency": "agency",
+}
+
+# Follow-up state per (lead, organisation) in the partner portal.
+FOLLOW_UP = ("neu", "kontaktiert", "besuch_geplant", "zugezogen", "kein_interesse")
+
+MAX_MUNICIPALITIES = 5
+
+INTEREST_LABELS = {
+    "kita_schule": _l("Kita und Schule"),
+    "wohnen": _l("Wohnen"),
+    "arbeit": _l("Arbeit"),
+    "medizin_pflege": _l("Arbeit in Medizin/Pflege"),
+    "freizeit": _l("Freizeit"),
+    "natur": _l("Natur"),
+}
+TIMEFRAME_LABELS = {
+    "within_year": _l("innerhalb eines Jahres"),
+    "one_to_three_years": _l("in ein bis drei Jahren"),
+    "just_curious": _l("wir sind erst einmal neugierig"),
+}
+CHILD_AGE_LABELS = {
+    "0-2": _l("0–2 Jahre"),
+    "3-5": _l("3–5 Jahre"),
+    "6-9": _l("6–9 Jahre"),
+    "10-13": _l("10–13 Jahre"),
+    "14-17": _l("14–17 Jahre"),
+}
+FOLLOW_UP_LABELS = {
+    "neu": _l("neu"),
+    "kontaktiert": _l("kontaktiert"),
+    "besuch_geplant": _l("Besuch geplant"),
+    "zugezogen": _l("zugezogen"),
+    "kein_interesse": _l("kein Interesse"),
+}
+LANGUAGE_LABELS_DE = {"de": "Deutsch", "nl": "Niederländisch", "en": "Englisch"}
+
+
+def german(labels: Mapping[str, _l], code: str | None) -> str:
+    """The German label of a code (its msgid); the code itself if unknown."""
+    if code is None:
+        return ""
+    label = labels.get(code)
+    return label.message if label is not None else code
+
+
+def german_list(labels: Mapping[str, _l], codes: Iterable[str]) -> list[str]:
+    return [german(labels, c) for c in codes]

@@ -1,0 +1,102 @@
+"""Forwarding a confirmed lead to its organisations, their receipts, and reminders.
+
+Routing runs inside the transaction that confirms the lead: the lead's new
+state, its ``lead_recipients`` rows and one outbox row per recipient commit
+together or not at all, so a confirmed lead always has its mails queued.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..core.db import Database, insert
+from ..core.schema import lead_recipients, leads
+from ..delivery.outbox import enqueue
+from .mails import lead_context, org_mail
+from .records import Lead, load
+from .routing import Recipient, route
+from .services import Services
+
+MAX_REMINDERS_PER_RUN = 200
+
+
+async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
+                            now: datetime) -> list[Recipient]:
+    """Route a lead being confirmed in ``conn``: a recipients row plus one mail each.
+
+    Idempotent per (lead, org): an organisation that already has the lead is
+    neither recorded nor mailed again, so a repeated confirmation is harmless.
+    """
+    region = svc.content.region
+    recipients = route(lead.municipalities, lead.interests, lead.consents, region)
+    for rcpt in recipients:
+        org = region.organisations[rcpt.org]
+        inserted = await conn.execute(
+            insert(conn, lead_recipients).values(
+                lead_id=lead.id, org=rcpt.org, reason=rcpt.reason, routed_at=now)
+            .on_conflict_do_nothing())
+        if not inserted.rowcount:
+            continue
+        msg = org_mail(svc, "lead", lead, org, org, lead_context(svc, lead, org, rcpt.reason))
+        await enqueue(conn, msg, kind="lead", lead_id=lead.id, org=rcpt.org)
+    return recipients
+
+
+async def acknowledge(db: Database, public_id: str, org: str, now: datetime) -> str:
+    """Record "Anfrage erhalten" once: 'recorded', 'already' or 'unknown'."""
+    r = lead_recipients
+    async with db.transaction() as conn:
+        row = (await conn.execute(
+            sa.select(r.c.lead_id, r.c.acknowledged_at)
+            .join(leads, leads.c.id == r.c.lead_id)
+            .where(leads.c.public_id == public_id, r.c.org == org,
+                   leads.c.status == "confirmed"))).first()
+        if row is None:
+            return "unknown"
+        if row.acknowledged_at is not None:
+            return "already"
+        await conn.execute(r.update().where(r.c.lead_id == row.lead_id, r.c.org == org,
+                                            r.c.acknowledged_at.is_(None))
+                           .values(acknowledged_at=now))
+    return "recorded"
+
+
+async def queue_reminders(svc: Services, now: datetime) -> int:
+    """Leads unacknowledged after ``ack_reminder_days``: one reminder + one agency note.
+
+    ``reminded_at`` is set in the same transaction as the two outbox rows, so
+    each (lead, org) is reminded exactly once even with several workers.
+    """
+    region = svc.content.region
+    r = lead_recipients
+    cutoff = now - timedelta(days=region.ack_reminder_days)
+    due = await svc.db.all(
+        sa.select(r.c.lead_id, r.c.org, r.c.reason).join(leads, leads.c.id == r.c.lead_id)
+        .where(r.c.acknowledged_at.is_(None), r.c.reminded_at.is_(None),
+               r.c.routed_at <= cutoff, leads.c.status == "confirmed")
+        .order_by(r.c.routed_at).limit(MAX_REMINDERS_PER_RUN))
+    agency = region.agency()
+    count = 0
+    for item in due:
+        org = region.organisations.get(item.org)
+        if org is None:
+            continue
+        async with svc.db.transaction() as conn:
+            claimed = await conn.execute(
+                r.update().where(r.c.lead_id == item.lead_id, r.c.org == item.org,
+                                 r.c.reminded_at.is_(None), r.c.acknowledged_at.is_(None))
+                .values(reminded_at=now))
+            if not claimed.rowcount:
+                continue
+            (lead,) = await load(conn, leads.c.id == item.lead_id)
+            ctx = {**lead_context(svc, lead, org, item.reason), "days": region.ack_reminder_days}
+            await enqueue(conn, org_mail(svc, "reminder", lead, org, org, ctx),
+                          kind="reminder", lead_id=lead.id, org=org.slug)
+            if agency is not None and agency.slug != org.slug:
+                await enqueue(conn, org_mail(svc, "agency_note", lead, org, agency, ctx),
+                              kind="agency_note", lead_id=lead.id, org=org.slug)
+            count += 1
+    return count

@@ -1,0 +1,198 @@
+"""The mails of a lead's life: to the family, and to the organisations that receive it.
+
+Family mails (confirmation, self-service) render in the family's language
+and always carry the self-service link. The lead mail to an organisation is
+German, names the reason it was chosen and carries a receipt link. Notices
+about a withdrawal or erasure carry no personal data of the family – only
+the lead number and a reference to the original mail – so they can outlive
+an erasure in the outbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..content import Content
+from ..content.model import Organisation
+from ..core.clock import local
+from ..core.i18n import with_language
+from ..core.tokens import TokenInvalid, make_token, read_token
+from ..core.vocab import (
+    CHILD_AGE_LABELS,
+    INTEREST_LABELS,
+    LANGUAGE_LABELS_DE,
+    ORG_KIND_TO_CONSENT,
+    TIMEFRAME_LABELS,
+    german,
+    german_list,
+)
+from ..delivery.message import Mailer, address, header_safe
+from ..delivery.outbox import enqueue
+from .records import Lead, deliveries
+from .services import Services
+
+CONFIRM_PURPOSE = "confirm"
+CONFIRM_MAX_AGE = 7 * 24 * 3600
+SELF_SERVICE_PURPOSE = "self-service"
+SELF_SERVICE_MAX_AGE = 2 * 366 * 24 * 3600
+RECEIPT_PURPOSE = "receipt"
+RECEIPT_MAX_AGE = 365 * 24 * 3600  # a partner may click weeks later; a year is plenty
+CONFIRM_PATH = "/bestaetigen/{token}"
+SELF_SERVICE_PATH = "/meine-daten/{token}"
+RECEIPT_PATH = "/quittung/{token}"
+
+# Outbox kinds of mails addressed to the family (cleared on erasure), and the
+# notices to organisations that hold no personal data (kept on erasure).
+FAMILY_KINDS = ("confirm", "selfservice")
+NOTICE_KINDS = ("withdrawn", "erased")
+
+CONSENT_LABELS = {
+    "municipalities": "Weitergabe an die gewählten Städte und Gemeinden",
+    "tourism": "Weitergabe an den zuständigen Tourismusverband",
+    "skilled_workers": "Weitergabe an den Fachkräfte-Service Medizin und Pflege",
+    "agency": "Weitergabe an die Südwestfalen Agentur",
+}
+REASON_LABELS = {
+    "municipality": "Die Familie hat Ihre Stadt oder Gemeinde ausgewählt.",
+    "tourism": "Ihr Verband ist für eine der gewählten Städte und Gemeinden zuständig.",
+    "skilled_workers": "Die Familie interessiert sich für Arbeit in Medizin und Pflege.",
+    "fallback": "Die Familie hat keinen bestimmten Ort gewählt.",
+}
+
+
+# -- links -------------------------------------------------------------------------------
+
+
+def confirm_url(mailer: Mailer, secret: str, public_id: str, lang: str) -> str:
+    token = make_token(secret, CONFIRM_PURPOSE, public_id)
+    return mailer.url(with_language(CONFIRM_PATH.format(token=token), lang))
+
+
+def self_service_url(mailer: Mailer, secret: str, public_id: str, lang: str) -> str:
+    token = make_token(secret, SELF_SERVICE_PURPOSE, public_id)
+    return mailer.url(with_language(SELF_SERVICE_PATH.format(token=token), lang))
+
+
+def receipt_token(secret: str, public_id: str, org: str) -> str:
+    return make_token(secret, RECEIPT_PURPOSE, {"l": public_id, "o": org})
+
+
+def read_receipt_token(secret: str, token: str) -> tuple[str, str]:
+    """(public_id, org); raises TokenInvalid / TokenExpired."""
+    data = read_token(secret, RECEIPT_PURPOSE, token, max_age=RECEIPT_MAX_AGE)
+    if not isinstance(data, dict) or not isinstance(data.get("l"), str) \
+            or not isinstance(data.get("o"), str):
+        raise TokenInvalid("malformed receipt payload")
+    return data["l"], data["o"]
+
+
+def german_date(moment: datetime | None) -> str:
+    return local(moment).strftime("%d.%m.%Y") if moment else ""
+
+
+# -- to the family -------------------------------------------------------------------------
+
+
+def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
+                lang: str | None = None) -> Any:
+    """Build (not queue) a family mail in the family's language."""
+    lang = lang or lead.language or "de"
+    secret, mailer = svc.settings.secret_key, svc.mailer
+    ctx = {
+        "lead": lead,
+        "municipalities": svc.content.region.municipality_names(lead.municipalities),
+        "recipients": recipients,
+        "confirm_url": confirm_url(mailer, secret, lead.public_id, lang),
+        "self_service_url": self_service_url(mailer, secret, lead.public_id, lang),
+        "valid_days": CONFIRM_MAX_AGE // 86400,
+    }
+    subject, text, html = mailer.render(template, ctx, lang=lang)
+    return mailer.build(to=address(lead.email or "", lead.name or ""), subject=subject,
+                        text=text, html=html)
+
+
+async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
+                            template: str) -> int:
+    """Queue ``templates/mail/<template>.*`` to the family in its language."""
+    orgs = svc.content.region.organisations
+    names = [orgs[d.org].name for d in await deliveries(conn, lead.id) if d.org in orgs]
+    msg = family_mail(svc, lead, template, names)
+    kind = "confirm" if template == "confirm" else "selfservice"
+    return await enqueue(conn, msg, kind=kind, lead_id=lead.id)
+
+
+# -- to the organisations ------------------------------------------------------------------
+
+
+def lead_context(svc: Services, lead: Lead, org: Organisation, reason: str
+                 ) -> dict[str, Any]:
+    """What the lead, reminder and agency mails show about a family (in German)."""
+    content = svc.content
+    region = content.region
+    group = ORG_KIND_TO_CONSENT[org.kind]
+    outcome = [{"name": region.municipalities[i.slug].name
+                if i.slug in region.municipalities else i.slug,
+                "score": i.score, "reasons": list(i.reasons)} for i in lead.quiz_outcome]
+    quiz = content.quizzes.get(lead.quiz or "")
+    token = receipt_token(svc.settings.secret_key, lead.public_id, org.slug)
+    return {
+        "lead": lead,
+        "org": org,
+        "reason": REASON_LABELS.get(reason, ""),
+        "municipalities": region.municipality_names(lead.municipalities),
+        "interests": german_list(INTEREST_LABELS, lead.interests),
+        "child_ages": german_list(CHILD_AGE_LABELS, lead.child_ages),
+        "timeframe": german(TIMEFRAME_LABELS, lead.timeframe) if lead.timeframe else "",
+        "language": LANGUAGE_LABELS_DE.get(lead.language, lead.language),
+        "name": header_safe(lead.name or ""),
+        "consent": CONSENT_LABELS.get(group, group),
+        "consent_text": str(content.consent.groups[group].text)
+        if group in content.consent.groups else "",
+        "consent_version": lead.consent_version or "",
+        "confirmed_at": german_date(lead.confirmed_at),
+        "quiz": str(quiz.title) if quiz is not None else (lead.quiz or ""),
+        "outcome": outcome,
+        "receipt_url": svc.mailer.url(RECEIPT_PATH.format(token=token)),
+    }
+
+
+def family_address(lead: Lead) -> Any:
+    """Reply-To the family; name and address only through the header API."""
+    return address(lead.email, lead.name or "") if lead.email else None
+
+
+def org_mail(svc: Services, kind: str, lead: Lead, org: Organisation, to: Organisation,
+             ctx: Mapping[str, Any]) -> Any:
+    """The lead mail (kind "lead"), its reminder, or the agency's note about it."""
+    subject, text, html = svc.mailer.render(kind, ctx, lang="de")
+    return svc.mailer.build(
+        to=address(to.email, to.name), subject=subject, text=text, html=html,
+        reply_to=family_address(lead) if kind in ("lead", "reminder") else None,
+        message_id=svc.mailer.stable_message_id(kind, lead.public_id, org.slug))
+
+
+async def queue_recipient_notices(conn: AsyncConnection, svc: Services, lead: Lead,
+                                  kind: str) -> int:
+    """Tell every organisation that received the lead that it was withdrawn or erased."""
+    assert kind in NOTICE_KINDS
+    region, mailer = svc.content.region, svc.mailer
+    count = 0
+    for delivery in sorted(await deliveries(conn, lead.id), key=lambda d: d.org):
+        org = region.organisations.get(delivery.org)
+        if org is None:  # organisation removed from content since routing
+            continue
+        ctx = {"org": org, "number": lead.id, "created": german_date(lead.created_at),
+               "routed": german_date(delivery.routed_at)}
+        subject, text, html = mailer.render(kind, ctx, lang="de")
+        original = mailer.stable_message_id("lead", lead.public_id, org.slug)
+        msg = mailer.build(
+            to=address(org.email, org.name), subject=subject, text=text, html=html,
+            message_id=mailer.stable_message_id(kind, lead.public_id, org.slug),
+            headers={"In-Reply-To": original, "References": original})
+        await enqueue(conn, msg, kind=kind, lead_id=lead.id, org=org.slug)
+        count += 1
+    return count

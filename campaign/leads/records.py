@@ -1,0 +1,163 @@
+"""The lead as stored: typed records and the reads every part of the workflow shares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from ..core.db import Database
+from ..core.vocab import INTERESTS
+from ..core.schema import lead_interests, lead_municipalities, lead_recipients, leads
+
+PERSONAL_FIELDS = ("name", "email", "phone", "message")
+ACTIVE = ("pending", "confirmed")
+HAS_DATA = ("pending", "confirmed", "withdrawn")
+
+
+@dataclass(frozen=True)
+class OutcomeItem:
+    """One place of the quiz outcome the family sent along (reasons in German)."""
+
+    slug: str
+    score: int
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Lead:
+    id: int
+    public_id: str
+    status: str
+    created_at: datetime
+    confirmed_at: datetime | None
+    withdrawn_at: datetime | None
+    erased_at: datetime | None
+    language: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    message: str | None
+    adults: int | None
+    children: int | None
+    child_ages: tuple[str, ...]
+    interests: tuple[str, ...]
+    timeframe: str | None
+    municipalities: tuple[str, ...]
+    consents: tuple[str, ...]
+    consent_version: str | None
+    consent_hash: str | None
+    utm_source: str | None
+    utm_medium: str | None
+    utm_campaign: str | None
+    place_code: str | None
+    quiz: str | None
+    quiz_outcome: tuple[OutcomeItem, ...]
+
+    @property
+    def attribution(self) -> dict[str, str]:
+        return {"utm_source": self.utm_source or "", "utm_medium": self.utm_medium or "",
+                "utm_campaign": self.utm_campaign or ""}
+
+    @property
+    def has_data(self) -> bool:
+        return self.status in HAS_DATA
+
+
+def outcome_items(value: Any) -> tuple[OutcomeItem, ...]:
+    """The stored JSON outcome, keeping only well-formed entries."""
+    items = []
+    for item in value if isinstance(value, list) else ():
+        if isinstance(item, dict) and isinstance(item.get("slug"), str):
+            reasons = item.get("reasons")
+            score = item.get("score")
+            items.append(OutcomeItem(
+                item["slug"], score if isinstance(score, int) else 0,
+                tuple(str(r) for r in reasons if r) if isinstance(reasons, list) else ()))
+    return tuple(items)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
+
+
+async def load(conn: AsyncConnection, where: Any) -> list[Lead]:
+    """Leads matching ``where`` (a condition on ``leads``), with their chosen lists."""
+    rows = (await conn.execute(sa.select(leads).where(where).order_by(leads.c.id))).all()
+    if not rows:
+        return []
+    ids = [r.id for r in rows]
+    towns: dict[int, list[str]] = {i: [] for i in ids}
+    for lead_id, slug in await conn.execute(
+            sa.select(lead_municipalities.c.lead_id, lead_municipalities.c.slug)
+            .where(lead_municipalities.c.lead_id.in_(ids))
+            .order_by(lead_municipalities.c.lead_id, lead_municipalities.c.position)):
+        towns[lead_id].append(slug)
+    interests: dict[int, set[str]] = {i: set() for i in ids}
+    for lead_id, code in await conn.execute(
+            sa.select(lead_interests.c.lead_id, lead_interests.c.code)
+            .where(lead_interests.c.lead_id.in_(ids))):
+        interests[lead_id].add(code)
+    return [_lead(r, towns[r.id], interests[r.id]) for r in rows]
+
+
+def _lead(row: Row[Any], towns: Sequence[str], interests: set[str]) -> Lead:
+    return Lead(
+        id=row.id, public_id=row.public_id, status=row.status, created_at=row.created_at,
+        confirmed_at=row.confirmed_at, withdrawn_at=row.withdrawn_at, erased_at=row.erased_at,
+        language=row.language, name=row.name, email=row.email, phone=row.phone,
+        message=row.message, adults=row.adults, children=row.children,
+        child_ages=_strings(row.child_ages),
+        interests=tuple(c for c in INTERESTS if c in interests) + tuple(
+            sorted(c for c in interests if c not in INTERESTS)),
+        timeframe=row.timeframe, municipalities=tuple(towns), consents=_strings(row.consents),
+        consent_version=row.consent_version, consent_hash=row.consent_hash,
+        utm_source=row.utm_source, utm_medium=row.utm_medium, utm_campaign=row.utm_campaign,
+        place_code=row.place_code, quiz=row.quiz, quiz_outcome=outcome_items(row.quiz_outcome),
+    )
+
+
+async def by_public_id(db: Database, public_id: str) -> Lead | None:
+    async with db.reading() as conn:
+        found = await load(conn, leads.c.public_id == public_id)
+    return found[0] if found else None
+
+
+async def by_id(db: Database, lead_id: int) -> Lead | None:
+    async with db.reading() as conn:
+        found = await load(conn, leads.c.id == lead_id)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One organisation that received a lead."""
+
+    lead_id: int
+    org: str
+    reason: str
+    status: str
+    routed_at: datetime
+    acknowledged_at: datetime | None
+    reminded_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Delivery:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+async def deliveries(conn: AsyncConnection, lead_id: int) -> list[Delivery]:
+    rows = await conn.execute(
+        sa.select(lead_recipients).where(lead_recipients.c.lead_id == lead_id)
+        .order_by(lead_recipients.c.routed_at, lead_recipients.c.org))
+    return [Delivery.from_row(r) for r in rows]
+
+
+async def recipients(db: Database, lead_id: int) -> list[Delivery]:
+    async with db.reading() as conn:
+        return await deliveries(conn, lead_id)

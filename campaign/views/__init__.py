@@ -1,1 +1,0 @@
-"""Thin views: parse input, call a rule or a store, render."""

@@ -1,0 +1,115 @@
+"""The application factory: everything is assembled here, nothing at import time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+
+from ..content import Content, load_content
+from ..core import i18n, jobs
+from ..core.clock import Clock
+from ..core.db import Database, DatabaseUnavailable
+from ..core.settings import Settings
+from ..delivery.message import Mailer
+from ..delivery.worker import run_forever
+from ..leads.forwarding import queue_reminders
+from ..leads.retention import purge
+from ..leads.services import Services
+from ..reach.share import cache_dir, prune_cards
+from . import errors
+from .middleware import BodyLimit, BodyTooLarge, Language, SecurityHeaders
+from .routes import routes
+from .templating import Renderer
+
+log = logging.getLogger("campaign")
+REMINDERS_EVERY = timedelta(minutes=5)
+PURGE_EVERY = timedelta(days=1)
+
+
+class CampaignApp(Starlette):
+    """Starlette with the security headers outside everything else.
+
+    Starlette puts its server-error handling outermost, before any middleware;
+    the headers go around it here, so that a 500 page carries them too."""
+
+    def __init__(self, *, https: bool, **options: Any) -> None:
+        self.https = https
+        super().__init__(**options)
+
+    def build_middleware_stack(self) -> Any:
+        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
+
+
+def build_services(settings: Settings, content: Content, env: Any) -> Services:
+    db = Database(settings.database, pool_size=settings.db_pool_size,
+                  statement_timeout=settings.db_statement_timeout)
+    mailer = Mailer(env, settings.base_url, settings.mail_from)
+    return Services(settings=settings, db=db, content=content, mailer=mailer, clock=Clock())
+
+
+def background_jobs(svc: Services) -> list[Callable[[], Awaitable[None]]]:
+    """Work that runs beside the web requests: the outbox worker in every
+    instance (leases keep them apart), the periodic jobs in one at a time."""
+
+    async def reminders() -> None:
+        await queue_reminders(svc, svc.clock.now())
+
+    async def daily() -> None:
+        await purge(svc.db, svc.settings, svc.clock.now())
+        await jobs.forget_old_counts(svc.db, svc.clock.now())
+        await asyncio.to_thread(prune_cards, cache_dir(svc.settings))
+
+    return [
+        lambda: run_forever(svc.db, svc.settings),
+        lambda: jobs.run_periodically(svc.db, svc.clock, "reminders", REMINDERS_EVERY,
+                                      reminders, poll=60.0),
+        lambda: jobs.run_periodically(svc.db, svc.clock, "purge", PURGE_EVERY, daily,
+                                      poll=600.0, first_delay=60.0),
+    ]
+
+
+def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
+    """Build the app; raises ContentError (naming file and field) for broken content."""
+    settings = settings or Settings.from_env()
+    content = content or load_content(settings.content_dir)
+    i18n.load_catalogs()
+    renderer = Renderer(settings)
+    svc = build_services(settings, content, renderer.env)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await svc.db.open()  # applies migrations under a lock
+        tasks = [asyncio.create_task(job()) for job in background_jobs(svc)] \
+            if settings.background else []
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            await svc.db.close()
+
+    app = CampaignApp(
+        https=settings.https,
+        routes=routes(),
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+                    Middleware(Language)],
+        exception_handlers={HTTPException: errors.http_error, BodyTooLarge: errors.too_large,
+                            DatabaseUnavailable: errors.unavailable,
+                            Exception: errors.server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.services = svc
+    app.state.render = renderer
+    return app

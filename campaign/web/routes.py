@@ -1,0 +1,108 @@
+"""The route table: every page of the service, top to bottom, as a site map.
+
+Each route is named; templates and views build links with ``url_for`` /
+``path_for``. A GET route answers HEAD too. Numbers in paths are ``{…:id}``:
+at most nine digits, so an absurdly long number is simply a page that does
+not exist (404).
+"""
+
+from __future__ import annotations
+
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import STATIC_DIR
+from .views import health, leads, places, portal, portal_auth, quiz, receipt, share, showcase
+
+GET, POST = ["GET"], ["POST"]
+
+
+class IdConvertor(Convertor[int]):
+    """A positive whole number of at most nine digits."""
+
+    regex = "[0-9]{1,9}"
+
+    def convert(self, value: str) -> int:
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        return str(int(value))
+
+
+register_url_convertor("id", IdConvertor())
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        # The region for families
+        Route("/", showcase.landing, name="landing", methods=GET),
+        Route("/region/{district}", showcase.district, name="district", methods=GET),
+        Route("/orte/{municipality}", showcase.municipality, name="municipality", methods=GET),
+        Route("/datenschutz", showcase.privacy, name="privacy", methods=GET),
+        Route("/impressum", showcase.imprint, name="imprint", methods=GET),
+        Route("/leichte-sprache", showcase.easy_landing, name="easy_landing", methods=GET),
+        Route("/leichte-sprache/interesse", showcase.easy_interest, name="easy_interest",
+              methods=GET),
+        Route("/leichte-sprache/datenschutz", showcase.easy_privacy, name="easy_privacy",
+              methods=GET),
+        # Quizzes
+        Route("/quiz/{quiz}", quiz.start, name="quiz_start", methods=GET),
+        Route("/quiz/{quiz}", quiz.begin, name="quiz_begin", methods=POST),
+        Route("/quiz/{quiz}/frage/{n:id}", quiz.question, name="quiz_question", methods=GET),
+        Route("/quiz/{quiz}/frage/{n:id}", quiz.answer, name="quiz_answer", methods=POST),
+        Route("/quiz/{quiz}/ergebnis", quiz.result, name="quiz_result", methods=GET),
+        # Interest, double opt-in, the family's own data
+        Route("/interesse", leads.lead_form, name="lead_form", methods=GET),
+        Route("/interesse", leads.lead_submit, name="lead_submit", methods=POST),
+        Route("/interesse/danke", leads.lead_thanks, name="lead_thanks", methods=GET),
+        Route("/interesse/neuer-link", leads.resend_form, name="lead_resend", methods=GET),
+        Route("/interesse/neuer-link", leads.resend, name="lead_resend_send", methods=POST),
+        Route("/bestaetigen/{token}", leads.lead_confirm, name="lead_confirm", methods=GET),
+        Route("/meine-daten/{token}", leads.self_service, name="self_service", methods=GET),
+        Route("/meine-daten/{token}", leads.self_service_act, name="self_service_act",
+              methods=POST),
+        Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
+        # Sharing and print campaigns
+        Route("/teilen/bild/kampagne.png", share.image_default, name="share_image_default",
+              methods=GET),
+        Route("/teilen/bild/orte/{slug}.png", share.image_municipality,
+              name="share_image_municipality", methods=GET),
+        Route("/teilen/bild/ergebnis/{token}.png", share.image_result,
+              name="share_image_result", methods=GET),
+        Route("/teilen/{token}", share.result_page, name="share_result", methods=GET),
+        Route("/q/{code}", share.qr_redirect, name="qr_redirect", methods=GET),
+        # Partner portal
+        Route("/partner/login", portal_auth.login_form, name="partner_login", methods=GET),
+        Route("/partner/login", portal_auth.login, name="partner_login_send", methods=POST),
+        Route("/partner/logout", portal_auth.logout, name="partner_logout", methods=POST),
+        Route("/partner/passwort-vergessen", portal_auth.forgot_form, name="partner_forgot",
+              methods=GET),
+        Route("/partner/passwort-vergessen", portal_auth.forgot, name="partner_forgot_send",
+              methods=POST),
+        Route("/partner/passwort-neu/{token}", portal_auth.reset_form, name="partner_reset",
+              methods=GET),
+        Route("/partner/passwort-neu/{token}", portal_auth.reset, name="partner_reset_send",
+              methods=POST),
+        Route("/partner/", portal.leads, name="partner_leads", methods=GET),
+        Route("/partner/lead/{lead_id:id}", portal.lead, name="partner_lead", methods=GET),
+        Route("/partner/lead/{lead_id:id}/status", portal.lead_status,
+              name="partner_lead_status", methods=POST),
+        Route("/partner/lead/{lead_id:id}/notiz", portal.lead_note, name="partner_lead_note",
+              methods=POST),
+        Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
+        Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
+        Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),
+        Route("/partner/postausgang", portal.outbox_resend, name="partner_outbox_resend",
+              methods=POST),
+        Route("/partner/orte-qr", places.places_list, name="partner_places", methods=GET),
+        Route("/partner/orte-qr", places.place_create, name="partner_place_create",
+              methods=POST),
+        Route("/partner/orte-qr/{code}/qr.{kind}", places.place_qr, name="partner_place_qr",
+              methods=GET),
+        Route("/partner/orte-qr/{code}/karte", places.place_card, name="partner_place_card",
+              methods=GET),
+        # Operations and files
+        Route("/healthz", health.healthz, name="healthz", methods=GET),
+        Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
+    ]

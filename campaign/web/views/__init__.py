@@ -1,0 +1,1 @@
+"""Thin views, one module per part of the site; the route table is ``web.routes``."""

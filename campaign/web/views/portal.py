@@ -1,0 +1,176 @@
+"""Partner portal pages: leads, follow-up, export, figures, dead letters (all under /partner).
+
+Views only parse and render; what a viewer may see is decided in
+``campaign.portal.cases``, in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...core.clock import local_today
+from ...core.i18n import gettext as _
+from ...core.vocab import FOLLOW_UP, INTERESTS
+from ...delivery import outbox
+from ...portal import cases, charts, figures
+from ...portal.cases import Case, Filters, Viewer, record_action
+from ...portal.export import leads_csv
+from .base import content, services
+from .portal_auth import portal, render, see_other
+
+
+def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
+    f, errors = cases.parse_filters(request.query_params, content(request).region.municipalities)
+    return f, {k: _(v) for k, v in errors.items()}
+
+
+@portal()
+async def leads(request: Request, viewer: Viewer) -> Response:
+    f, errors = _filters(request)
+    rows, total = await cases.list_leads(services(request).db, viewer, f)
+    pages = max(1, -(-total // cases.PAGE_SIZE))
+    return render(request, "partner/leads.html", {
+        "leads": rows, "total": total, "filters": f, "errors": errors, "pages": pages,
+        "follow_up": FOLLOW_UP, "interests": INTERESTS,
+    }, status_code=400 if errors else 200, viewer=viewer)
+
+
+async def _case_or_404(request: Request, viewer: Viewer) -> Case:
+    found = await cases.get_lead(services(request).db, viewer, request.path_params["lead_id"],
+                                 content(request).region)
+    if found is None:
+        raise HTTPException(404)
+    return found
+
+
+def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: int = 200,
+               **extra: Any) -> Response:
+    return render(request, "partner/lead.html", {
+        "lead": case, "errors": {}, "note": "", "follow_up": FOLLOW_UP,
+        "saved": request.query_params.get("saved", ""), **extra,
+    }, status_code=status_code, viewer=viewer)
+
+
+@portal()
+async def lead(request: Request, viewer: Viewer) -> Response:
+    return _lead_page(request, viewer, await _case_or_404(request, viewer))
+
+
+@portal()
+async def lead_status(request: Request, viewer: Viewer) -> Response:
+    form = request.state.form
+    status = str(form.get("status", ""))
+    lead_id = request.path_params["lead_id"]
+    if status not in FOLLOW_UP:
+        return _lead_page(request, viewer, await _case_or_404(request, viewer), 400, errors={
+            "status": _("Bitte wählen Sie einen Bearbeitungsstand aus der Liste.")})
+    svc = services(request)
+    org = str(form.get("org", "")) or None
+    changed = await cases.set_status(svc.db, viewer, lead_id, status, svc.clock.now(), org)
+    if changed is None:
+        raise HTTPException(404)
+    return see_other(request, "partner_lead", {"saved": "status"}, lead_id=lead_id)
+
+
+@portal()
+async def lead_note(request: Request, viewer: Viewer) -> Response:
+    body = str(request.state.form.get("note", "")).strip()
+    lead_id = request.path_params["lead_id"]
+    error = None
+    if not body:
+        error = _("Bitte schreiben Sie eine Notiz.")
+    elif len(body) > cases.NOTE_MAX:
+        error = _("Eine Notiz darf höchstens 2000 Zeichen lang sein.")
+    if error:
+        return _lead_page(request, viewer, await _case_or_404(request, viewer), 400,
+                          note=body, errors={"note": error})
+    svc = services(request)
+    if not await cases.add_note(svc.db, viewer, lead_id, body, svc.clock.now()):
+        raise HTTPException(404)
+    return see_other(request, "partner_lead", {"saved": "note"}, lead_id=lead_id)
+
+
+@portal()
+async def export(request: Request, viewer: Viewer) -> Response:
+    f, errors = _filters(request)
+    if errors:
+        raise HTTPException(400, " ".join(errors.values()))
+    svc = services(request)
+    rows = await cases.export_leads(svc.db, viewer, f)
+    await cases.record_export(svc.db, viewer, len(rows), f, svc.clock.now())
+    name = f"interessenten-{viewer.org}-{local_today(svc.clock.now()).isoformat()}.csv"
+    return Response(leads_csv(rows).encode("utf-8"), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@portal()
+async def stats(request: Request, viewer: Viewer) -> Response:
+    region = content(request).region
+    s = await figures.stats(services(request).db, viewer)
+    fn = s.funnel
+    funnel: list[tuple[str, int, bool]] = [  # (label, value, campaign-wide?)
+        (_("Quiz begonnen"), fn["started"], True),
+        (_("Quiz abgeschlossen"), fn["finished"], True),
+    ]
+    if viewer.admin:
+        funnel += [(_("Interesse abgeschickt"), fn["lead_submitted"], True),
+                   (_("Interesse bestätigt"), fn["lead_confirmed"], True)]
+    else:
+        funnel.append((_("Bestätigt und an Sie weitergeleitet"), s.received, False))
+    funnel += [(_("Empfang quittiert"), s.acknowledged, False),
+               (_("Zugezogen"), s.moved, False)]
+    per_m = [(region.municipalities[k].name if k in region.municipalities else k, n)
+             for k, n in s.per_municipality]
+    per_source: dict[str, int] = {}
+    for row in s.per_source:
+        key = row.source or _("ohne Quelle")
+        per_source[key] = per_source.get(key, 0) + row.n
+    return render(request, "partner/stats.html", {
+        "s": s, "funnel": funnel, "per_municipality": per_m,
+        "charts": {
+            "funnel": charts.bar_chart("chart-funnel", [(a, b) for a, b, _c in funnel],
+                                       _("Vom Quiz bis zum Zuzug"),
+                                       _("Balkendiagramm; die Zahlen stehen in der Tabelle "
+                                         "darunter.")),
+            "municipality": charts.bar_chart(
+                "chart-municipality", per_m[:20], _("Interessenten je Gemeinde"),
+                _("Balkendiagramm der 20 häufigsten Gemeinden; alle Zahlen in der Tabelle.")),
+            "source": charts.bar_chart(
+                "chart-source", sorted(per_source.items(), key=lambda kv: -kv[1])[:20],
+                _("Interessenten je Kampagnenquelle"),
+                _("Balkendiagramm; Einzelheiten mit Medium, Kampagne und Ort in der Tabelle.")),
+            "month": charts.line_chart(
+                "chart-month", s.per_month, _("Interessenten je Monat"),
+                _("Liniendiagramm; die Zahlen je Monat stehen in der Tabelle.")),
+        },
+    }, viewer=viewer)
+
+
+@portal(admin=True)
+async def outbox_page(request: Request, viewer: Viewer) -> Response:
+    requeued = request.query_params.get("requeued", "")
+    return render(request, "partner/outbox.html", {
+        "dead": await outbox.dead_letters(services(request).db),
+        "requeued": int(requeued) if re.fullmatch(r"[0-9]{1,9}", requeued) else None,
+    }, viewer=viewer)
+
+
+@portal(admin=True)
+async def outbox_resend(request: Request, viewer: Viewer) -> Response:
+    """Put one (or every) dead letter back in the queue."""
+    form = request.state.form
+    raw = str(form.get("outbox_id", ""))
+    svc = services(request)
+    if form.get("all"):
+        count, what = await outbox.requeue(svc.db, all_dead=True), "all"
+    elif re.fullmatch(r"[0-9]{1,9}", raw):
+        count, what = await outbox.requeue(svc.db, int(raw)), f"outbox #{raw}"
+    else:
+        raise HTTPException(400)
+    await record_action(svc.db, viewer, None, "resend", svc.clock.now(), f"{what}: {count}")
+    return see_other(request, "partner_outbox", {"requeued": str(count)})

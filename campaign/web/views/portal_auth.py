@@ -1,0 +1,241 @@
+"""Portal sign-in: login, logout, forgotten password, and the guard of every portal page."""
+
+from __future__ import annotations
+
+import functools
+from datetime import timedelta
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...core import jobs
+from ...core.i18n import LANGUAGES, with_language
+from ...core.i18n import gettext as _
+from ...delivery.outbox import enqueue
+from ...portal import accounts
+from ...portal.accounts import SESSION_COOKIE
+from ...portal.cases import Viewer, record_action, viewer_for
+from ..csrf import CSRF_FIELD, csrf_valid
+from ..templating import path_for
+from .base import client_address, content, read_form, see_other, services
+from .base import render as render_page
+
+# The cookie is valid for the portal under every path it can be reached at
+# (just /partner while the portal is German-only; /nl/partner … otherwise).
+COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
+PortalView = Callable[[Request, Viewer], Awaitable[Response]]
+RESET_LIMIT = 5  # reset mails per hour, per address and per account
+HOUR = timedelta(hours=1)
+
+
+def set_session_cookie(request: Request, response: Response, sid: str) -> None:
+    for path in COOKIE_PATHS:
+        response.set_cookie(SESSION_COOKIE, sid, path=path, httponly=True, samesite="lax",
+                            secure=services(request).settings.https)
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    for path in COOKIE_PATHS:
+        response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, samesite="lax",
+                               secure=services(request).settings.https)
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200,
+           viewer: Viewer | None = None) -> Response:
+    """A portal page: it shows personal data, so it is never stored by a cache."""
+    region = content(request).region
+    org = region.organisations.get(viewer.org) if viewer else None
+    response = render_page(request, name, {"viewer": viewer, "org": org, "region": region,
+                                           **ctx}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def csrf_error() -> HTTPException:
+    return HTTPException(400, _("Das Formular ist abgelaufen oder unvollständig. Bitte laden "
+                                "Sie die Seite neu und versuchen Sie es noch einmal. Es wurde "
+                                "nichts geändert."))
+
+
+def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Awaitable[Response]]]:
+    """Guard: a valid session (else to the login), admin if asked, CSRF on every POST."""
+
+    def decorate(view: PortalView) -> Callable[[Request], Awaitable[Response]]:
+        @functools.wraps(view)
+        async def guarded(request: Request) -> Response:
+            svc = services(request)
+            check = await accounts.check_session(svc.db, request.cookies.get(SESSION_COOKIE),
+                                                 svc.clock.now())
+            response: Response
+            if check.user is None:
+                response = see_other(request, "partner_login",
+                                     {"expired": "1"} if check.expired else None)
+                if check.expired:
+                    clear_session_cookie(request, response)
+                return response
+            viewer = viewer_for(check.user, svc.content.region)
+            if admin and not viewer.admin:
+                raise HTTPException(403, _("Diese Seite ist der Südwestfalen Agentur "
+                                           "vorbehalten."))
+            if request.method == "POST":
+                form = await read_form(request)
+                if not csrf_valid(request, form.get(CSRF_FIELD)):
+                    raise csrf_error()
+                request.state.form = form
+            response = await view(request, viewer)
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        return guarded
+
+    return decorate
+
+
+# -- login / logout ------------------------------------------------------------------------
+
+
+def _login_page(request: Request, email: str = "", errors: dict[str, str] | None = None,
+                status: int = 200) -> Response:
+    notices = {"expired": _("Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an."),
+               "out": _("Sie sind abgemeldet."),
+               "reset": _("Ihr Passwort wurde geändert. Bitte melden Sie sich an.")}
+    notice = next((text for key, text in notices.items() if key in request.query_params), None)
+    return render(request, "partner/login.html",
+                  {"notice": notice if not errors else None, "email": email,
+                   "errors": errors or {}}, status_code=status)
+
+
+async def login_form(request: Request) -> Response:
+    return _login_page(request)
+
+
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise csrf_error()
+    email = str(form.get("email", "")).strip()[:254]
+    password = str(form.get("password", ""))[:200]
+    errors: dict[str, str] = {}
+    if not email:
+        errors["email"] = _("Bitte geben Sie Ihre E-Mail-Adresse ein.")
+    if not password:
+        errors["password"] = _("Bitte geben Sie Ihr Passwort ein.")
+    status = 400
+    if not errors:
+        svc = services(request)
+        now = svc.clock.now()
+        result = await accounts.attempt_login(svc.db, email, password, client_address(request),
+                                              now)
+        if result.user is not None:
+            previous = request.cookies.get(SESSION_COOKIE)
+            if previous:  # signing in again (maybe as someone else) ends the old session
+                await accounts.end_session(svc.db, previous)
+            sid = await accounts.create_session(svc.db, result.user.id, now)
+            await record_action(svc.db, None, result.user, "login", now)
+            response = see_other(request, "partner_leads")
+            set_session_cookie(request, response, sid)
+            return response
+        if result.throttled_until is not None:
+            status = 429
+            errors["email"] = _("Zu viele Anmeldeversuche. Bitte warten Sie eine Viertelstunde, "
+                                "oder setzen Sie Ihr Passwort über „Passwort vergessen“ neu.")
+        else:
+            errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
+    return _login_page(request, email, errors, status)
+
+
+async def logout(request: Request) -> Response:
+    form = await read_form(request)
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise csrf_error()
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        await accounts.end_session(services(request).db, sid)
+    response = see_other(request, "partner_login", {"out": "1"})
+    clear_session_cookie(request, response)
+    return response
+
+
+# -- forgotten password ----------------------------------------------------------------------
+
+
+async def forgot_form(request: Request) -> Response:
+    return render(request, "partner/forgot.html",
+                  {"sent": "sent" in request.query_params, "errors": {}, "email": ""})
+
+
+async def forgot(request: Request) -> Response:
+    form = await read_form(request)
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise csrf_error()
+    email = str(form.get("email", "")).strip()[:254]
+    if "@" not in email:
+        return render(request, "partner/forgot.html", {
+            "sent": False, "email": email,
+            "errors": {"email": _("Bitte geben Sie Ihre E-Mail-Adresse ein.")}}, status_code=400)
+    svc = services(request)
+    now = svc.clock.now()
+    allowed = (await jobs.hit(svc.db, f"reset-addr:{client_address(request)}", RESET_LIMIT,
+                              HOUR, now)
+               and await jobs.hit(svc.db, f"reset-acct:{accounts.normalise_email(email)}",
+                                  RESET_LIMIT, HOUR, now))
+    user = await accounts.user_by_email(svc.db, email) if allowed else None
+    if user is not None:
+        await _send_reset_mail(request, user)
+    # The same answer whether or not the account exists.
+    return see_other(request, "partner_forgot", {"sent": "1"})
+
+
+async def _send_reset_mail(request: Request, user: accounts.User) -> None:
+    svc = services(request)
+    token = accounts.reset_token(svc.settings.secret_key, user)
+    link = svc.mailer.url(path_for(request, "partner_reset", token=token))
+    subject, text, html = svc.mailer.render(
+        "password_reset", {"link": link, "email": user.email,
+                           "minutes": accounts.RESET_MAX_AGE // 60}, "de")
+    msg = svc.mailer.build(to=user.email, subject=subject, text=text, html=html)
+    async with svc.db.transaction() as conn:
+        await enqueue(conn, msg, kind="password_reset", org=user.org)
+        await accounts.audit(conn, user, "password_reset_requested", svc.clock.now())
+
+
+async def _reset_user(request: Request) -> accounts.User | None:
+    svc = services(request)
+    return await accounts.user_for_reset(svc.db, svc.settings.secret_key,
+                                         request.path_params["token"])
+
+
+async def reset_form(request: Request) -> Response:
+    if await _reset_user(request) is None:
+        return render(request, "partner/reset_invalid.html", {}, status_code=410)
+    return render(request, "partner/reset.html",
+                  {"errors": {}, "token": request.path_params["token"]})
+
+
+async def reset(request: Request) -> Response:
+    user = await _reset_user(request)
+    if user is None:
+        return render(request, "partner/reset_invalid.html", {}, status_code=410)
+    form = await read_form(request)
+    if not csrf_valid(request, form.get(CSRF_FIELD)):
+        raise csrf_error()
+    password = str(form.get("password", ""))
+    errors: dict[str, str] = {}
+    problem = accounts.password_problem(password)
+    if problem:
+        errors["password"] = _(problem)
+    elif password != str(form.get("password_repeat", "")):
+        errors["password_repeat"] = _("Die beiden Passwörter stimmen nicht überein.")
+    if errors:
+        return render(request, "partner/reset.html",
+                      {"errors": errors, "token": request.path_params["token"]},
+                      status_code=400)
+    svc = services(request)
+    await accounts.set_password(svc.db, user, password)
+    await record_action(svc.db, None, user, "password_reset", svc.clock.now())
+    response = see_other(request, "partner_login", {"reset": "1"})
+    clear_session_cookie(request, response)
+    return response

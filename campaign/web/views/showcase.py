@@ -1,0 +1,74 @@
+"""Landing, district and municipality pages, the legal pages and Leichte Sprache."""
+
+from __future__ import annotations
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from .base import content, render, services
+
+
+async def landing(request: Request) -> Response:
+    c = content(request)
+    return render(request, "showcase/landing.html", {
+        "region": c.region, "districts": list(c.region.districts.values()),
+        "quizzes": list(c.quizzes.values()),
+    })
+
+
+async def district(request: Request) -> Response:
+    region = content(request).region
+    slug = request.path_params["district"]
+    if slug not in region.districts:
+        raise HTTPException(404)
+    return render(request, "showcase/district.html", {
+        "region": region, "district": region.districts[slug],
+        "municipalities": region.in_district(slug),
+    })
+
+
+async def municipality(request: Request) -> Response:
+    region = content(request).region
+    slug = request.path_params["municipality"]
+    if slug not in region.municipalities:
+        raise HTTPException(404)
+    m = region.municipalities[slug]
+    return render(request, "showcase/municipality.html", {
+        "region": region, "m": m, "district": region.districts[m.district],
+        "tourism": region.covering(slug, "tourism"),
+        "demo": any(region.sources[s].demo for s in m.facts.sources.values()),
+        "sources": sorted(set(m.facts.sources.values())),
+    })
+
+
+async def privacy(request: Request) -> Response:
+    return render(request, "pages/privacy.html", {"region": content(request).region})
+
+
+async def imprint(request: Request) -> Response:
+    return render(request, "pages/imprint.html", {"region": content(request).region})
+
+
+def _easy(request: Request, page: str) -> Response:
+    """Leichte Sprache: what the campaign is, what happens with the interest form
+    and with the family's data, once more in easy language (BITV 2.0)."""
+    settings = services(request).settings
+    return render(request, f"easy/{page}.html", {
+        "region": content(request).region,
+        "retention_months": settings.lead_retention_months,
+        "pending_days": settings.pending_retention_days,
+        "easy_page": page,
+    })
+
+
+async def easy_landing(request: Request) -> Response:
+    return _easy(request, "landing")
+
+
+async def easy_interest(request: Request) -> Response:
+    return _easy(request, "interest")
+
+
+async def easy_privacy(request: Request) -> Response:
+    return _easy(request, "privacy")
