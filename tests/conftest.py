@@ -1,42 +1,55 @@
-"""Shared fixtures: a real SQLite file per test, a real SMTP server on loopback."""
+"""Shared fixtures: a real SQLite file or a real PostgreSQL database per test, a real
+SMTP server on loopback. Every test that uses ``settings`` runs on both backends."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from campaign.app import create_app
-from campaign.content import load_content
-from campaign.settings import Settings
+from campaign.core.settings import Settings
+from campaign.web.app import create_app
 
-_CONTENT = None
+from .support.app import shipped_content
+from .support.postgres import PostgresCluster
+from .support.smtp import SMTPCatcher
 
-
-def shipped_content():  # loaded once per test session: it is immutable
-    global _CONTENT
-    if _CONTENT is None:
-        _CONTENT = load_content(Settings().content_dir)
-    return _CONTENT
+BACKENDS = ("sqlite", "postgresql")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """One throwaway PostgreSQL server for the whole test session."""
+    try:
+        cluster = PostgresCluster()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The CAMPAIGN_DATABASE of this test: a new SQLite file, or a new PostgreSQL
+    database with the migrations applied."""
+    if backend == "sqlite":
+        return str(tmp_path / "campaign.sqlite3")
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database: str) -> Settings:
     return Settings(
-        database=tmp_path / "campaign.sqlite3",
+        database=database,
         secret_key="test-secret-key-" + "x" * 32,
         mail_dir=tmp_path / "mail",
         base_url="http://testserver",
@@ -54,56 +67,6 @@ def app(settings: Settings):
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as c:
         yield c
-
-
-# -- SMTP ---------------------------------------------------------------------
-
-
-@dataclass
-class SMTPCatcher:
-    """An aiosmtpd server on loopback that records what it accepts.
-
-    ``fail_codes`` is a list of SMTP replies to give to the next DATA commands
-    (e.g. ["451 4.3.0 try later"]), consumed one per message.
-    """
-
-    host: str = "127.0.0.1"
-    port: int = 0
-    messages: list[EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    fail_codes: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    controller: object = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://{self.host}:{self.port}"
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler hook
-        with self.lock:
-            if self.fail_codes:
-                return self.fail_codes.pop(0)
-            msg = message_from_bytes(envelope.content, policy=policy.default)
-            self.messages.append(msg)  # type: ignore[arg-type]
-            self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 OK"
-
-    def start(self) -> None:
-        from aiosmtpd.controller import Controller
-
-        if not self.port:
-            self.port = free_port()
-        self.controller = Controller(self, hostname=self.host, port=self.port)
-        self.controller.start()  # type: ignore[attr-defined]
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()  # type: ignore[attr-defined]
-            self.controller = None
-
-    def to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [m for m in self.messages if address in str(m["To"])]
 
 
 @pytest.fixture

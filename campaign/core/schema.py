@@ -68,7 +68,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)  # type: ignore[no-any-return]
 
 
-Json = JSON().with_variant(JSONB(), "postgresql")
+Json = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 Bytes = LargeBinary().with_variant(BYTEA(), "postgresql")
 
 
@@ -99,7 +99,7 @@ leads = Table(
     Column("utm_source", String(64)),
     Column("utm_medium", String(64)),
     Column("utm_campaign", String(64)),
-    Column("place_code", String(16)),
+    Column("place_code", String(64)),
     Column("quiz", String(64)),
     Column("quiz_outcome", Json),  # [{"slug": .., "score": .., "reasons": [..]}]
     # A hash of the request body: the same POST again finds the lead it made.

@@ -66,7 +66,7 @@ def upgrade() -> None:
     sa.Column('utm_source', sa.String(length=64), nullable=True),
     sa.Column('utm_medium', sa.String(length=64), nullable=True),
     sa.Column('utm_campaign', sa.String(length=64), nullable=True),
-    sa.Column('place_code', sa.String(length=16), nullable=True),
+    sa.Column('place_code', sa.String(length=64), nullable=True),
     sa.Column('quiz', sa.String(length=64), nullable=True),
     sa.Column('quiz_outcome', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('submission_key', sa.String(length=32), nullable=True),

@@ -38,7 +38,9 @@ def see_other(request: Request, name: str, query: dict[str, Any] | None = None,
 
 
 async def read_form(request: Request) -> MultiDict:
-    """The posted fields, text values only: a file in a form field is ignored."""
+    """The posted fields, text values only: a file in a form field is ignored.
+    The body is read first, so a view can still see its bytes (submission key)."""
+    await request.body()
     form = await request.form()
     return MultiDict([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
 

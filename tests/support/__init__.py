@@ -1,0 +1,4 @@
+"""Helpers shared by the tests (fixtures live in tests/conftest.py).
+
+Test modules import helpers from here, never from each other.
+"""
