@@ -234,7 +234,7 @@ class Database:
 
     async def ping(self) -> bool:
         try:
-            return await self.scalar(sa.select(sa.literal(1))) == 1
+            return bool(await self.scalar(sa.select(sa.literal(1))) == 1)
         except Exception:
             return False
 
