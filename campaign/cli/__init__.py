@@ -23,6 +23,8 @@ def _none(p: argparse.ArgumentParser) -> None:
 
 COMMANDS: dict[str, tuple[str, Arguments, Handler]] = {
     "init-db": ("create the database and apply migrations", _none, database.init_db),
+    "copy-db": ("copy this database (e.g. the SQLite file) into an empty PostgreSQL database",
+                database.copy_arguments, database.copy_db),
     "check-content": ("validate all content files; non-zero exit on errors",
                       content.arguments, content.check_content),
     "create-user": ("create a partner-portal account", accounts.user_arguments,

