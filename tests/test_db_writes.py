@@ -1,237 +1,274 @@
-"""Write transactions: group commit, checkpoints off the loop, and while another
-process holds the write lock, the service waits without blocking its event loop,
-then writes; a stuck lock ends in an error, not a hang."""
+"""Write transactions on both backends: atomic, none lost under concurrency, a writer
+waits for another one without blocking the event loop (and a lock that never ends
+is an error, not a hang), counters stay exact, migrations run once under a lock;
+on SQLite the files are the service user's only."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import sqlite3
-import time
+import shutil
+import stat
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 
-from campaign import db as dbmod
-from campaign.db import Database
+from campaign.core import db as dbmod
+from campaign.core.db import Database, DatabaseUnavailable, increment
+from campaign.core.schema import funnel_counts
+from campaign.reach import funnel
 
+from .support.pages import empty_database
 
-def test_a_locked_database_is_waited_for_without_blocking_the_loop(tmp_path):
-    path = tmp_path / "w.sqlite3"
-
-    async def scenario() -> tuple[int, float, list[float]]:
-        async with Database(path) as db:
-            other = sqlite3.connect(path, isolation_level=None)  # "another process"
-            other.execute("BEGIN IMMEDIATE")
-            other.execute("INSERT INTO funnel_counts (day, quiz, step, count)"
-                          " VALUES ('2026-11-26', 'familie', 'started', 1)")
-            ticks: list[float] = []
-
-            async def ticker() -> None:
-                while True:
-                    ticks.append(time.monotonic())
-                    await asyncio.sleep(0.01)
-
-            async def release() -> None:
-                await asyncio.sleep(0.4)
-                other.execute("COMMIT")
-
-            tick_task = asyncio.create_task(ticker())
-            release_task = asyncio.create_task(release())
-            started = time.monotonic()
-            async with db.transaction() as tx:
-                await tx.execute("UPDATE funnel_counts SET count = count + 1")
-            waited = time.monotonic() - started
-            tick_task.cancel()
-            await release_task
-            other.close()
-            return await db.fetchval("SELECT count FROM funnel_counts"), waited, ticks
-
-    count, waited, ticks = asyncio.run(scenario())
-    assert count == 2  # the write happened after the other one, not instead of it
-    assert waited >= 0.35
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    assert len(ticks) > 20 and max(gaps) < 0.2  # the loop kept running meanwhile
+DAY = date(2026, 11, 26)
 
 
-def test_a_lock_that_never_ends_is_an_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(dbmod, "BEGIN_RETRY_SECONDS", 0.3)
-    path = tmp_path / "w.sqlite3"
-
-    async def scenario() -> None:
-        async with Database(path) as db:
-            other = sqlite3.connect(path, isolation_level=None)
-            other.execute("BEGIN IMMEDIATE")
-            try:
-                with pytest.raises(sqlite3.OperationalError, match="locked"):
-                    async with db.transaction() as tx:
-                        await tx.execute("DELETE FROM funnel_counts")
-            finally:
-                other.execute("ROLLBACK")
-                other.close()
-            async with db.transaction() as tx:  # usable again afterwards
-                await tx.execute("DELETE FROM funnel_counts")
-
-    asyncio.run(scenario())
+def key(quiz: str, step: str = "x") -> dict[str, Any]:
+    return {"day": DAY, "quiz": quiz, "step": step, "utm_source": "", "utm_medium": "",
+            "utm_campaign": ""}
 
 
-COUNT = ("INSERT INTO funnel_counts (day, quiz, step, count) VALUES ('2026-11-26', ?, 'x', 1)"
-         " ON CONFLICT (day, quiz, step, utm_source, utm_medium, utm_campaign)"
-         " DO UPDATE SET count = count + 1")
+async def counts(database: str) -> dict[str, int]:
+    """quiz → count, read through a Database of its own: only committed rows show."""
+    async with Database(database) as other:
+        rows = await other.all(sa.select(funnel_counts.c.quiz, funnel_counts.c.count))
+    return {quiz: n for quiz, n in rows}
 
 
-def test_units_of_one_loop_turn_share_a_commit_and_fail_alone(tmp_path):
-    """Group commit: 50 concurrent units, one of them failing half-way."""
-    path = tmp_path / "g.sqlite3"
-    commits: list[int] = []
+@pytest.fixture
+def empty(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return empty_database(backend, tmp_path, request)
+
+
+def test_an_error_inside_a_transaction_undoes_all_of_it(database):
+    async def scenario() -> dict[str, int]:
+        async with Database(database) as db:
+            async with db.transaction() as conn:
+                await increment(conn, funnel_counts, key("kept"))
+            with pytest.raises(RuntimeError):
+                async with db.transaction() as conn:
+                    await increment(conn, funnel_counts, key("kept"))
+                    await increment(conn, funnel_counts, key("undone"))
+                    raise RuntimeError("a bug after two writes")
+            # a failing statement undoes the writes before it, too
+            with pytest.raises(DBAPIError):
+                async with db.transaction() as conn:
+                    await increment(conn, funnel_counts, key("undone"))
+                    await conn.execute(sa.insert(funnel_counts).values(**key("kept"), count=1))
+        return await counts(database)
+
+    assert asyncio.run(scenario()) == {"kept": 1}
+
+
+def test_concurrent_transactions_all_commit_and_a_failing_one_fails_alone(database):
+    """50 units at once, one failing half-way: the other 49 are all committed."""
 
     async def unit(db: Database, i: int) -> None:
-        async with db.transaction() as tx:
-            await tx.execute(COUNT, (f"q{i}",))
+        async with db.transaction() as conn:
+            await increment(conn, funnel_counts, key(f"q{i}"))
             if i == 7:
                 raise RuntimeError("this unit fails after its first write")
-            await tx.execute(COUNT, (f"q{i}",))
+            await increment(conn, funnel_counts, key(f"q{i}"))
 
-    async def scenario() -> list[object]:
-        async with Database(path) as db:
-            assert db._writer is not None
-            db._writer.set_trace_callback(lambda sql: commits.append(1) if sql == "COMMIT"
-                                          else None)
+    async def scenario() -> tuple[list[object], dict[str, int]]:
+        async with Database(database) as db:
             results = await asyncio.gather(*(unit(db, i) for i in range(50)),
                                            return_exceptions=True)
-            # "done" means committed: a second connection sees it at once
-            other = sqlite3.connect(path)
-            rows = dict(other.execute("SELECT quiz, count FROM funnel_counts").fetchall())
-            other.close()
-            return [results, rows]
+        return results, await counts(database)
 
     results, rows = asyncio.run(scenario())
     assert [type(r).__name__ for r in results].count("RuntimeError") == 1
     assert isinstance(results[7], RuntimeError)
     assert "q7" not in rows  # its first write was undone with it
     assert rows == {f"q{i}": 2 for i in range(50) if i != 7}
-    assert 1 <= len(commits) < 10  # 49 units, a handful of commits
 
 
-def test_a_unit_that_waits_inside_keeps_the_group_open_until_it_is_done(tmp_path):
-    path = tmp_path / "w.sqlite3"
-
+def test_a_unit_that_waits_inside_is_not_mixed_up_with_others(database):
     async def slow(db: Database) -> None:
-        async with db.transaction() as tx:
-            await tx.execute(COUNT, ("slow",))
-            await asyncio.sleep(0.05)  # e.g. a read on the reader connection
-            await tx.execute(COUNT, ("slow",))
+        async with db.transaction() as conn:
+            await increment(conn, funnel_counts, key("slow"))
+            await asyncio.sleep(0.05)  # e.g. a read on another connection
+            await increment(conn, funnel_counts, key("slow"))
 
     async def fast(db: Database) -> None:
-        async with db.transaction() as tx:
-            await tx.execute(COUNT, ("fast",))
+        async with db.transaction() as conn:
+            await increment(conn, funnel_counts, key("fast"))
 
     async def scenario() -> dict[str, int]:
-        async with Database(path) as db:
+        async with Database(database) as db:
             await asyncio.gather(slow(db), fast(db), fast(db))
-            return {r[0]: r[1] for r in await db.fetchall(
-                "SELECT quiz, count FROM funnel_counts")}
+        return await counts(database)
 
     assert asyncio.run(scenario()) == {"slow": 2, "fast": 2}
 
 
-async def settled(db: Database) -> None:
-    """Wait (up to 3 s) until no checkpoint is running."""
-    for _ in range(300):
-        if not db._checkpointing:
-            return
-        await asyncio.sleep(0.01)
+def test_increment_counts_exactly_under_concurrency(database):
+    async def one(db: Database) -> int:
+        async with db.transaction() as conn:
+            return await increment(conn, funnel_counts, key("together"))
+
+    async def scenario() -> tuple[list[int], dict[str, int]]:
+        async with Database(database) as db:
+            seen = await asyncio.gather(*(one(db) for _ in range(100)))
+            async with db.transaction() as conn:
+                seen.append(await increment(conn, funnel_counts, key("together"), amount=5))
+        return list(seen), await counts(database)
+
+    seen, rows = asyncio.run(scenario())
+    assert sorted(seen[:100]) == list(range(1, 101))  # each saw its own new count
+    assert seen[100] == 105
+    assert rows == {"together": 105}
 
 
-def test_wal_checkpoints_run_off_the_event_loop(tmp_path, monkeypatch):
-    """The writer never checkpoints inside a COMMIT; a thread copies the WAL back."""
-    monkeypatch.setattr(dbmod, "CHECKPOINT_EVERY", 0.05)
-    path = tmp_path / "c.sqlite3"
-    copy = tmp_path / "copy.sqlite3"
-
-    async def scenario() -> tuple[int, int]:
-        async with Database(path) as db:
-            assert db._writer is not None
-            auto = db._writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
-            for i in range(41):
-                if i == 40:  # the last write starts a checkpoint of its own
-                    await settled(db)
-                    await asyncio.sleep(0.06)
-                async with db.transaction() as tx:
-                    await tx.execute(COUNT, (f"c{i}",))
-                await asyncio.sleep(0.01)
-            await settled(db)
-            copy.write_bytes(path.read_bytes())  # the database file alone, while open
-            return auto, db.checkpoints
-
-    auto, checkpoints = asyncio.run(scenario())
-    assert auto == 0 and checkpoints >= 3
-    conn = sqlite3.connect(copy)
-    assert conn.execute("SELECT COUNT(*) FROM funnel_counts").fetchone()[0] == 41
-    conn.close()
-
-
-def test_tallies_of_a_group_are_summed_into_one_statement_and_undone_with_their_unit(tmp_path):
-    """Funnel counters: 60 concurrent units count the same step; one fails."""
-    from campaign import funnel
-
-    path = tmp_path / "t.sqlite3"
-    upserts: list[str] = []
+def test_funnel_counts_of_failed_units_are_undone_with_them(database):
+    """60 concurrent units count the same step; the one that fails counts nothing."""
     attribution = {"utm_source": "plakat"}
 
     async def unit(db: Database, i: int) -> None:
-        async with db.transaction() as tx:
-            await funnel.count(db, "familie", "lead_submitted", attribution, tx=tx)
+        async with db.transaction() as conn:
+            await funnel.count(conn, "familie", "lead_submitted", attribution, day=DAY)
             if i == 13:
                 raise RuntimeError("this unit fails after counting")
 
     async def scenario() -> tuple[list[object], list[tuple[str, str, int]]]:
-        async with Database(path) as db:
-            assert db._writer is not None
-            db._writer.set_trace_callback(
-                lambda sql: upserts.append(sql) if "funnel_counts" in sql else None)
+        async with Database(database) as db:
             results = await asyncio.gather(*(unit(db, i) for i in range(60)),
                                            return_exceptions=True)
-            await funnel.count(db, "familie", "started")  # a count in a unit of its own
-            other = sqlite3.connect(path)  # committed: another connection sees it
-            rows = other.execute("SELECT step, utm_source, count FROM funnel_counts"
-                                 " ORDER BY step").fetchall()
-            other.close()
-            return results, rows
+            async with db.transaction() as conn:  # a count in a unit of its own
+                await funnel.count(conn, "familie", "started", day=DAY)
+        async with Database(database) as other:
+            rows = await other.all(sa.select(
+                funnel_counts.c.step, funnel_counts.c.utm_source, funnel_counts.c.count,
+            ).order_by(funnel_counts.c.step))
+        return results, [tuple(r) for r in rows]
 
     results, rows = asyncio.run(scenario())
     assert sum(isinstance(r, RuntimeError) for r in results) == 1
     assert rows == [("lead_submitted", "plakat", 59), ("started", "", 1)]
-    assert 2 <= len(upserts) < 10  # one per group commit, not one per unit
 
 
-def test_a_wal_grown_by_a_burst_is_cut_back_once_a_checkpoint_caught_up(tmp_path, monkeypatch):
-    """A reader holding an old snapshot lets the WAL grow (as a long burst does);
-    afterwards the file shrinks to the kept size instead of keeping its peak."""
-    monkeypatch.setattr(dbmod, "CHECKPOINT_EVERY", 0.0)
-    monkeypatch.setattr(dbmod, "WAL_KEEP_BYTES", 64 * 1024)
-    path = tmp_path / "w.sqlite3"
-    wal = tmp_path / "w.sqlite3-wal"
+def test_a_writer_waits_for_another_without_blocking_the_loop(database):
+    """Another instance holds a write on the same row; ours waits (the event loop
+    keeps serving meanwhile), then writes after it, not instead of it."""
 
-    async def write(db: Database, n: int) -> None:
-        for _ in range(n):
-            async with db.transaction() as tx:
-                await tx.execute("INSERT INTO scratch (b) VALUES (randomblob(8000))")
-            await settled(db)
+    async def scenario() -> tuple[int, bool, int]:
+        async with Database(database) as ours, Database(database) as theirs:
+            held, release = asyncio.Event(), asyncio.Event()
 
-    async def scenario() -> tuple[int, int]:
+            async def holder() -> None:
+                async with theirs.transaction() as conn:
+                    await increment(conn, funnel_counts, key("shared"))
+                    held.set()
+                    await release.wait()
+
+            async def writer() -> int:
+                await held.wait()
+                async with ours.transaction() as conn:
+                    return await increment(conn, funnel_counts, key("shared"))
+
+            holding = asyncio.create_task(holder())
+            writing = asyncio.create_task(writer())
+            await held.wait()
+            ticks = 0
+            for _ in range(20):  # the loop runs while our writer waits for the lock
+                await asyncio.sleep(0.01)
+                ticks += 1
+            waited = not writing.done()
+            release.set()
+            await holding
+            ours_count = await writing
+        return ours_count, waited, ticks
+
+    ours_count, waited, ticks = asyncio.run(scenario())
+    assert waited and ticks == 20
+    assert ours_count == 2  # written after the other one's commit
+
+
+def test_a_lock_that_never_ends_is_an_error_not_a_hang(database, monkeypatch):
+    # The waits for a lock, made short: SQLite's busy timeout, PostgreSQL's statement timeout.
+    monkeypatch.setattr(dbmod, "SQLITE_BUSY_MS", 300)
+
+    async def scenario() -> int:
+        async with Database(database, statement_timeout=0.3) as ours, \
+                Database(database) as theirs:
+            async with theirs.transaction() as conn:
+                await increment(conn, funnel_counts, key("stuck"))
+                with pytest.raises((DatabaseUnavailable, DBAPIError)):
+                    async with ours.transaction() as mine:
+                        await increment(mine, funnel_counts, key("stuck"))
+            async with ours.transaction() as mine:  # usable again afterwards
+                return await increment(mine, funnel_counts, key("stuck"))
+
+    assert asyncio.run(scenario()) == 2
+
+
+def test_two_instances_opening_an_empty_database_at_once_both_come_up(empty):
+    """Each "instance" in its own thread and event loop, as two processes would be:
+    the migration lock lets one apply the migrations and the other find them done."""
+    barrier = threading.Barrier(2)
+    applied: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    async def instance() -> None:
+        db = Database(empty)
+        barrier.wait()
+        try:
+            applied.append(await db.open())
+            assert await db.ping()
+        finally:
+            await db.close()
+
+    def run() -> None:
+        try:
+            asyncio.run(instance())
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    assert not errors, errors
+    assert sorted(applied) == [[], ["0001"]]
+
+
+def test_sqlite_file_and_wal_are_for_the_service_user_only(tmp_path):
+    # SQLite only: PostgreSQL keeps its files itself.
+    path = tmp_path / "private.sqlite3"
+
+    async def scenario() -> dict[str, int]:
         async with Database(path) as db:
-            async with db.transaction() as tx:
-                await tx.execute("CREATE TABLE scratch (b BLOB)")
-            pin = sqlite3.connect(path, isolation_level=None)
-            pin.execute("BEGIN")
-            pin.execute("SELECT COUNT(*) FROM scratch").fetchall()  # an old snapshot
-            await write(db, 100)
-            peak = wal.stat().st_size
-            pin.execute("COMMIT")
-            pin.close()
-            await write(db, 3)  # a checkpoint catches up; the next write restarts the WAL
-            return peak, wal.stat().st_size
+            async with db.transaction() as conn:
+                await increment(conn, funnel_counts, key("private"))
+            return {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()}
 
-    peak, after = asyncio.run(scenario())
-    assert peak > 800_000
-    assert after <= 64 * 1024
+    modes = asyncio.run(scenario())
+    assert modes["private.sqlite3"] == 0o600
+    assert modes["private.sqlite3-wal"] == 0o600
+    assert all(mode == 0o600 for mode in modes.values()), modes
+
+
+def test_a_checkpoint_puts_everything_into_the_database_file(tmp_path):
+    # SQLite only: the WAL file is SQLite's (after an erasure the service checkpoints,
+    # so that erased values do not linger in the WAL).
+    path = tmp_path / "c.sqlite3"
+    copy = tmp_path / "copy" / "copy.sqlite3"
+
+    async def scenario() -> int:
+        async with Database(path) as db:
+            for i in range(41):
+                async with db.transaction() as conn:
+                    await increment(conn, funnel_counts, key(f"c{i}"))
+            await db.checkpoint()
+            assert Path(f"{path}-wal").stat().st_size == 0
+            copy.parent.mkdir()
+            shutil.copyfile(path, copy)  # the database file alone, while open
+        return len(await counts(str(copy)))
+
+    assert asyncio.run(scenario()) == 41

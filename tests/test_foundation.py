@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -15,12 +14,18 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 
+from campaign.cli import main as cli_main
 from campaign.content import ContentError, load_content
-from campaign.db import Database
-from campaign.settings import Settings, SettingsError
+from campaign.core.db import Database
+from campaign.core.schema import lead_municipalities
+from campaign.core.settings import Settings, SettingsError, sqlite_path
 
-from .conftest import free_port, shipped_content
+from .support.app import run, services, shipped_content
+from .support.pages import empty_database, schema_of, sqlite_in_wal_mode
+from .support.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +112,7 @@ SHARE_LINK = re.compile(r"""<a class="share-link[^"]*" href="https://([^/"]+)/[^
 
 
 def test_no_page_refers_to_another_host(client, settings):
-    from campaign.share import SHARE_HOSTS, make_result_token
+    from campaign.reach.share import SHARE_HOSTS, make_result_token
 
     region = shipped_content().region
     paths = ["/", "/datenschutz", "/impressum"] + [f"/region/{d}" for d in region.districts] + [
@@ -150,34 +155,54 @@ def test_showcase_has_facts_sources_and_demo_notice(client):
     assert "Wintersport" in r.text
 
 
-def test_migrations_are_idempotent(tmp_path):
-    path = tmp_path / "db.sqlite3"
+@pytest.fixture
+def empty(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return empty_database(backend, tmp_path, request)
 
-    async def start_twice() -> tuple[list[str], list[str], str]:
-        db = Database(path)
-        await db.open()
-        first = [r[0] for r in await db.fetchall("SELECT name FROM schema_migrations")]
-        await db.close()
-        dump1 = "\n".join(sqlite3.connect(path).iterdump())
-        db = Database(path)
-        await db.open()
-        again = await db.migrate()
-        await db.close()
-        return first, again, dump1
 
-    first, again, dump1 = asyncio.run(start_twice())
-    assert first and first[0] == "0001_init.sql"
+def test_migrations_are_applied_once_and_are_idempotent(empty):
+    async def start_twice() -> tuple[list[str], dict, list[str], dict]:
+        db = Database(empty)
+        first = await db.open()
+        schema = await schema_of(db)
+        await db.close()
+        db = Database(empty)
+        again = await db.open()
+        also = await db.migrate()
+        schema_again = await schema_of(db)
+        await db.close()
+        return first, schema, again + also, schema_again
+
+    first, schema, again, schema_again = asyncio.run(start_twice())
+    assert first == ["0001"]
     assert again == []
-    assert "\n".join(sqlite3.connect(path).iterdump()) == dump1
-    conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert schema["revision"] == "0001"
+    assert {"leads", "outbox", "funnel_counts", "users"} <= set(schema["tables"])
+    assert schema_again == schema
+    path = sqlite_path(empty)
+    if path is not None:
+        assert sqlite_in_wal_mode(path)
 
 
-def test_foreign_keys_are_on(client, app):
-    async def check() -> int:
-        return await app.state.db.fetchval("PRAGMA foreign_keys")
+def test_init_db_reports_the_migrations_it_applied(empty, monkeypatch, capsys):
+    monkeypatch.setenv("CAMPAIGN_DATABASE", empty)
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "cli-test-secret-" + "x" * 32)
+    assert cli_main(["init-db"]) == 0
+    out = capsys.readouterr().out
+    assert "applied 1 migration(s) (0001)" in out
+    assert cli_main(["init-db"]) == 0
+    assert "applied 0 migration(s)" in capsys.readouterr().out
 
-    assert client.portal.call(check) == 1
+
+def test_foreign_keys_are_enforced(client):
+    """A row that points at a lead that does not exist is refused on both backends."""
+    async def orphan() -> None:
+        async with services(client).db.transaction() as conn:
+            await conn.execute(sa.insert(lead_municipalities).values(
+                lead_id=987654, slug="olpe", position=0))
+
+    with pytest.raises(IntegrityError):
+        run(client, orphan)
 
 
 def _broken_copy(tmp_path: Path) -> Path:
@@ -252,10 +277,10 @@ def test_broken_content_stops_start_up_with_a_clear_message(tmp_path):
     assert "Traceback" not in out.stderr
 
 
-def test_uvicorn_run_serves_landing_and_health(tmp_path):
+def test_uvicorn_run_serves_landing_and_health(database):
     port = free_port()
-    env = {"CAMPAIGN_DATABASE": str(tmp_path / "d.db"), "CAMPAIGN_PORT": str(port),
-           "PATH": "/usr/bin:/bin"}
+    env = {"CAMPAIGN_DATABASE": database, "CAMPAIGN_PORT": str(port),
+           "CAMPAIGN_SECRET_KEY": "uvicorn-test-secret-" + "x" * 32, "PATH": "/usr/bin:/bin"}
     proc = subprocess.Popen([sys.executable, "uvicorn_run.py"], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -275,19 +300,3 @@ def test_uvicorn_run_serves_landing_and_health(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-def test_start_up_freezes_the_long_lived_objects(settings):
-    """Content, templates and catalogs are moved out of the collector's generations at
-    start-up (gc.freeze): a full collection under load then stays short."""
-    import gc
-
-    from starlette.testclient import TestClient
-
-    from campaign.app import create_app
-
-    gc.unfreeze()
-    app = create_app(settings.with_(background=False), content=shipped_content())
-    with TestClient(app):
-        assert gc.get_freeze_count() > 10_000
-    gc.unfreeze()

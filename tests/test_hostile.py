@@ -5,26 +5,40 @@ that the validation would have refused.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import sqlite3
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from starlette.datastructures import MultiDict
 from starlette.testclient import TestClient
 
-from campaign import auth
-from campaign.app import create_app
 from campaign.content import EMAIL_RE
-from campaign.db import Database
-from campaign.vocab import CONSENT_GROUPS, FOLLOW_UP, INTERESTS, MAX_MUNICIPALITIES
+from campaign.core.schema import lead_recipients, leads, places
+from campaign.core.tokens import make_token
+from campaign.core.vocab import (
+    CHILD_AGES,
+    CONSENT_GROUPS,
+    FOLLOW_UP,
+    INTERESTS,
+    MAX_MUNICIPALITIES,
+    TIMEFRAMES,
+)
+from campaign.leads import records
+from campaign.leads.form import LeadForm
+from campaign.leads.mails import SELF_SERVICE_PURPOSE
+from campaign.quiz.outcome import make_outcome_token
+from campaign.quiz.scoring import score
+from campaign.web.app import create_app
 
-from .conftest import shipped_content
+from .support.app import all_leads, count_in, rows_in, run, services, shipped_content
+from .support.forms import hidden_fields
+from .support.leads import add_lead, store_lead
+from .support.portal import add_user
 
 EXAMPLES = hsettings(max_examples=40, deadline=None,
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -33,6 +47,7 @@ NASTY = ["", " ", "\x00", "\r\nBcc: victim@example.org", "<script>alert(1)</scri
          "' OR 1=1 --", "9" * 400, "-1", "1e309", "NaN", "😀" * 60, "a@b", "\u202e\u200b",
          "x" * 300 + "@example.org", "olpe,olpe,olpe", "../../etc/passwd", "%00", "ä" * 3000]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+STAFF, PASSWORD = "staff@olpe.example.org", "Gute-Frage-2026!"
 
 
 def hostile_text() -> st.SearchStrategy[str]:
@@ -70,35 +85,43 @@ def token(client: TestClient, path: str) -> str:
     return m.group(1)
 
 
-def post(client: TestClient, path: str, form: list[tuple[str, str]]):
+def post(client: TestClient, path: str, form: list[tuple[str, str]]) -> Any:
     """A urlencoded POST with repeated and odd field names kept exactly."""
     return client.post(path, content=urlencode(form).encode(),
                        headers={"content-type": "application/x-www-form-urlencoded"})
 
 
-def rows(settings, sql: str) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(settings.database)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def assert_lead_is_valid(lead: sqlite3.Row) -> None:
+def assert_lead_is_valid(lead: Any) -> None:
     """What validation guarantees about every stored lead."""
     region = shipped_content().region
-    assert lead["status"] == "pending"
-    assert lead["name"] and lead["name"] == lead["name"].strip() and len(lead["name"]) <= 100
-    assert not re.search(r"[\x00-\x1f\x7f]", lead["name"] + lead["email"] + (lead["phone"] or ""))
-    assert EMAIL_RE.match(lead["email"]) and len(lead["email"]) <= 254
-    assert 1 <= lead["adults"] <= 10 and 0 <= lead["children"] <= 12
-    towns = json.loads(lead["municipalities"])
+    assert lead.status == "pending"
+    assert lead.name and lead.name == lead.name.strip() and len(lead.name) <= 100
+    single_line = lead.name + lead.email + (lead.phone or "")
+    assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", single_line)
+    assert EMAIL_RE.match(lead.email) and len(lead.email) <= 254
+    assert 1 <= lead.adults <= 10 and 0 <= lead.children <= 12
+    assert set(lead.child_ages) <= set(CHILD_AGES)
+    assert lead.timeframe is None or lead.timeframe in TIMEFRAMES
+    towns = lead.municipalities
     assert set(towns) <= set(region.municipalities) and len(towns) <= MAX_MUNICIPALITIES
-    assert set(json.loads(lead["interests"])) <= set(INTERESTS)
-    consents = json.loads(lead["consents"])
-    assert consents and set(consents) <= set(CONSENT_GROUPS)
-    assert len(lead["message"] or "") <= 2000
+    assert len(set(towns)) == len(towns)
+    assert set(lead.interests) <= set(INTERESTS)
+    assert lead.consents and set(lead.consents) <= set(CONSENT_GROUPS)
+    assert len(lead.message or "") <= 2000
+    for value in (lead.utm_source, lead.utm_medium, lead.utm_campaign, lead.place_code):
+        assert value is None or re.fullmatch(r"[a-z0-9._-]{1,64}", value), value
+    assert lead.quiz is None or lead.quiz in shipped_content().quizzes
+    assert set(item.slug for item in lead.quiz_outcome) <= set(region.municipalities)
+
+
+def assert_form_accepts(form: list[tuple[str, str]], lead: Any) -> None:
+    """The form, fed the same fields, accepts them and cleans them into the stored lead."""
+    towns = [(m.slug, m.name) for m in shipped_content().region.municipalities.values()]
+    checked = LeadForm(MultiDict(form), municipalities=towns)
+    assert checked.validate(), checked.errors
+    data = checked.cleaned()
+    stored = {name: getattr(lead, name) for name in data.__dataclass_fields__}
+    assert stored == {name: getattr(data, name) for name in data.__dataclass_fields__}
 
 
 VALID_LEAD = [("name", "Familie Muster"), ("email", "muster@example.org"), ("adults", "2"),
@@ -106,10 +129,16 @@ VALID_LEAD = [("name", "Familie Muster"), ("email", "muster@example.org"), ("adu
               ("consents", "agency"), ("interests", "wohnen"), ("message", "Hallo")]
 
 
-def test_hostile_lead_forms_never_fail_and_store_only_valid_leads(hclient, settings):
-    csrf = token(hclient, "/interesse")
-    base = [*VALID_LEAD, ("csrf_token", csrf), ("consent_version",
-                                                 shipped_content().extras["consent"].version)]
+def test_hostile_lead_forms_never_fail_and_store_only_valid_leads(hclient):
+    quiz = shipped_content().quizzes["familie"]
+    ranking = score(quiz, {}, list(shipped_content().region.municipalities.values()))
+    outcome = make_outcome_token(services(hclient).settings.secret_key, quiz, ranking)
+    page = hclient.get(f"/interesse?quiz=familie&ergebnis={outcome}&utm_source=instagram"
+                       "&utm_medium=social&utm_campaign=sommer&place=fewo-12")
+    hidden = hidden_fields(page.text)
+    assert hidden["ergebnis"] == outcome and hidden["quiz"] == "familie"
+    # every field of the page: the visible ones, and the hidden ones a bot may change too
+    base = [*VALID_LEAD, *hidden.items()]
     stored_before = [0]
 
     @EXAMPLES
@@ -117,12 +146,14 @@ def test_hostile_lead_forms_never_fail_and_store_only_valid_leads(hclient, setti
     def check(form: list[tuple[str, str]]) -> None:
         r = post(hclient, "/interesse", form)
         assert r.status_code < 500, r.text[:500]
-        leads = rows(settings, "SELECT * FROM leads ORDER BY id")
+        found = all_leads(hclient)
         if r.status_code != 303:
-            assert len(leads) == stored_before[0], "an invalid submission stored a lead"
-        for lead in leads[stored_before[0]:]:
+            assert len(found) == stored_before[0], "an invalid submission stored a lead"
+        assert len(found) - stored_before[0] in (0, 1)
+        for lead in found[stored_before[0]:]:
             assert_lead_is_valid(lead)
-        stored_before[0] = len(leads)
+            assert_form_accepts(form, lead)
+        stored_before[0] = len(found)
 
     check()
     # the base form is valid: the property above was not vacuous (with a message of
@@ -130,13 +161,18 @@ def test_hostile_lead_forms_never_fail_and_store_only_valid_leads(hclient, setti
     # example happened to be the base form itself)
     fresh = [(k, "Hallo, eine neue Nachricht") if k == "message" else (k, v) for k, v in base]
     assert post(hclient, "/interesse", fresh).status_code == 303
-    assert len(rows(settings, "SELECT id FROM leads")) == stored_before[0] + 1
+    found = all_leads(hclient)
+    assert len(found) == stored_before[0] + 1
+    assert_lead_is_valid(found[-1])
+    assert_form_accepts(fresh, found[-1])
+    assert found[-1].quiz == "familie" and found[-1].quiz_outcome
+    assert (found[-1].utm_source, found[-1].place_code) == ("instagram", "fewo-12")
 
 
 @pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded",
                                           "multipart/form-data; boundary=xyz",
                                           "multipart/form-data", "text/plain", "application/json"])
-def test_broken_bodies_never_fail(hclient, settings, content_type):
+def test_broken_bodies_never_fail(hclient, content_type):
     token(hclient, "/interesse")
 
     @EXAMPLES
@@ -150,7 +186,7 @@ def test_broken_bodies_never_fail(hclient, settings, content_type):
             assert r.status_code < 500, (path, r.status_code)
 
     check()
-    assert rows(settings, "SELECT COUNT(*) FROM leads")[0][0] == 0
+    assert count_in(hclient, leads) == 0
 
 
 def test_hostile_quiz_answers_never_fail(hclient):
@@ -170,32 +206,27 @@ def test_hostile_quiz_answers_never_fail(hclient):
     check()
 
 
-def _add_user_and_lead(app, settings) -> int:
-    async def go() -> int:
-        async with Database(settings.database) as db:
-            await auth.create_user(db, "olpe", "staff@olpe.example.org", "Gute-Frage-2026!")
-            async with db.transaction() as tx:
-                lead_id = await tx.execute(
-                    "INSERT INTO leads (public_id, status, created_at, name, email, municipalities,"
-                    " consents) VALUES ('p1', 'confirmed', '2026-11-20T10:00:00+00:00',"
-                    " 'Familie Ziel', 'ziel@example.org', '[\"olpe\"]', '[\"municipalities\"]')")
-                await tx.execute("INSERT INTO lead_recipients (lead_id, org, reason, routed_at)"
-                                 " VALUES (?, 'olpe', 'municipality', '2026-11-20T10:00:00+00:00')",
-                                 (lead_id,))
-            return lead_id
-
-    return asyncio.run(go())
+def _add_user_and_lead(client: TestClient) -> int:
+    """A staff account of Olpe and a confirmed lead routed to Olpe; the lead's id."""
+    add_user(client, "olpe", email=STAFF, password=PASSWORD)
+    return run(client, add_lead, services(client), ["olpe"])  # type: ignore[no-any-return]
 
 
-def test_hostile_logins_never_fail_and_never_sign_in(hclient, settings):
-    _add_user_and_lead(hclient.app, settings)
+def _login(client: TestClient) -> None:
+    csrf = token(client, "/partner/login")
+    r = post(client, "/partner/login", [("email", STAFF), ("password", PASSWORD),
+                                        ("csrf_token", csrf)])
+    assert r.status_code == 303
+
+
+def test_hostile_logins_never_fail_and_never_sign_in(hclient):
+    _add_user_and_lead(hclient)
     csrf = token(hclient, "/partner/login")
 
     @hsettings(max_examples=25, deadline=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture,
                                       HealthCheck.data_too_large])
-    @given(form=hostile_form([("email", "staff@olpe.example.org"), ("password", "falsch"),
-                              ("csrf_token", csrf)]))
+    @given(form=hostile_form([("email", STAFF), ("password", "falsch"), ("csrf_token", csrf)]))
     def check(form: list[tuple[str, str]]) -> None:
         r = post(hclient, "/partner/login", form)
         assert r.status_code < 500
@@ -205,12 +236,9 @@ def test_hostile_logins_never_fail_and_never_sign_in(hclient, settings):
     check()
 
 
-def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient, settings):
-    lead_id = _add_user_and_lead(hclient.app, settings)
-    csrf = token(hclient, "/partner/login")
-    r = post(hclient, "/partner/login", [("email", "staff@olpe.example.org"),
-                                         ("password", "Gute-Frage-2026!"), ("csrf_token", csrf)])
-    assert r.status_code == 303
+def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient):
+    lead_id = _add_user_and_lead(hclient)
+    _login(hclient)
     csrf = token(hclient, f"/partner/lead/{lead_id}")
 
     @EXAMPLES
@@ -221,8 +249,8 @@ def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient, sett
         assert r.status_code < 500
         r = post(hclient, f"/partner/lead/{target}/notiz", form)
         assert r.status_code < 500
-        for row in rows(settings, "SELECT status FROM lead_recipients"):
-            assert row["status"] in FOLLOW_UP
+        for row in rows_in(hclient, lead_recipients):
+            assert row.status in FOLLOW_UP
 
     check()
     assert hclient.get(f"/partner/lead/{lead_id}").status_code == 200
@@ -230,7 +258,8 @@ def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient, sett
     r = post(hclient, f"/partner/lead/{lead_id}/status",
              [("status", "besuch_geplant"), ("org", "olpe"), ("csrf_token", csrf)])
     assert r.status_code == 303
-    assert rows(settings, "SELECT status FROM lead_recipients")[0]["status"] == "besuch_geplant"
+    [row] = rows_in(hclient, lead_recipients, lead_recipients.c.lead_id == lead_id)
+    assert row.status == "besuch_geplant"
 
 
 def test_non_ascii_csrf_token_is_refused_not_a_server_error(hclient):
@@ -239,6 +268,7 @@ def test_non_ascii_csrf_token_is_refused_not_a_server_error(hclient):
     for path in ("/interesse", "/quiz/familie", "/partner/login"):
         r = post(hclient, path, [*VALID_LEAD, ("csrf_token", "ä😀")])
         assert r.status_code in (400, 403), (path, r.status_code)
+    assert count_in(hclient, leads) == 0
 
 
 def test_hostile_tokens_in_links_never_fail(hclient):
@@ -256,24 +286,72 @@ def test_hostile_tokens_in_links_never_fail(hclient):
                      f"/teilen/{quoted}", f"/q/{quoted}", f"/partner/passwort-neu/{quoted}"):
             r = hclient.get(path)
             assert r.status_code < 500, (path, r.status_code)
-        r = post(hclient, f"/meine-daten/{quoted}", [("action", action), ("csrf_token", csrf)])
+        r = post(hclient, f"/meine-daten/{quoted}", [("action", action), ("confirmed", "yes"),
+                                                     ("csrf_token", csrf)])
         assert r.status_code < 500
-        assert rows(hclient.app.state.settings, "SELECT COUNT(*) FROM leads")[0][0] == 0
+        assert count_in(hclient, leads) == 0
 
     check()
 
 
-def test_hostile_place_resend_and_reset_forms_never_fail(hclient, settings):
-    _add_user_and_lead(hclient.app, settings)
-    login_csrf = token(hclient, "/partner/login")
-    assert post(hclient, "/partner/login", [("email", "staff@olpe.example.org"),
-                                            ("password", "Gute-Frage-2026!"),
-                                            ("csrf_token", login_csrf)]).status_code == 303
+def test_hostile_self_service_posts_change_a_lead_only_as_asked(hclient):
+    """With a valid link, a lead is withdrawn or erased only by a POST that carries the
+    CSRF token, the action and the confirmation; nothing else changes it."""
+    svc = services(hclient)
+    csrf = token(hclient, "/interesse")
+    current: dict[str, Any] = {"made": 0}
+
+    def fresh_lead() -> None:
+        current["made"] += 1
+        lead = run(hclient, store_lead, svc, email=f"familie{current['made']}@example.org")
+        current.update(lead=lead, path="/meine-daten/" + make_token(
+            svc.settings.secret_key, SELF_SERVICE_PURPOSE, lead.public_id))
+
+    fresh_lead()
+    done = {"withdraw": "withdrawn", "erase": "erased"}
+
+    @EXAMPLES
+    @given(form=hostile_form([("action", "withdraw"), ("confirmed", "yes"),
+                              ("csrf_token", csrf)]))
+    def check(form: list[tuple[str, str]]) -> None:
+        if current["lead"].status != "confirmed":
+            fresh_lead()
+        lead = current["lead"]
+        r = post(hclient, current["path"], form)
+        assert r.status_code < 500
+        after = run(hclient, records.by_public_id, svc.db, lead.public_id)
+        assert after is not None
+        if after.status != "confirmed":
+            sent = {k: {v for k2, v in form if k2 == k} for k in ("action", "confirmed")}
+            assert r.status_code == 303
+            assert ("csrf_token", csrf) in form and "yes" in sent["confirmed"]
+            assert after.status in {done[a] for a in sent["action"] if a in done}
+            if after.status == "erased":
+                assert after.name is None and after.email is None
+        current["lead"] = after
+        assert hclient.get(current["path"]).status_code == 200
+
+    check()
+    # the base form works, so the examples above reached the real action
+    if current["lead"].status != "confirmed":
+        fresh_lead()
+    r = post(hclient, current["path"], [("action", "erase"), ("confirmed", "yes"),
+                                        ("csrf_token", csrf)])
+    assert r.status_code == 303
+    erased = run(hclient, records.by_public_id, svc.db, current["lead"].public_id)
+    assert erased is not None and erased.status == "erased" and erased.email is None
+
+
+def test_hostile_place_resend_and_reset_forms_never_fail(hclient):
+    _add_user_and_lead(hclient)
+    _login(hclient)
     csrf = token(hclient, "/partner/orte-qr")
     place = [("label", "Ferienwohnung am See"), ("target", "municipality:olpe"),
              ("medium", "qr"), ("campaign", "sommer-2026"), ("pitch", "Hier leben?"),
              ("csrf_token", csrf)]
     email = [("email", "ziel@example.org"), ("csrf_token", csrf)]
+    region = shipped_content().region
+    quizzes = shipped_content().quizzes
 
     @EXAMPLES
     @given(place_form=hostile_form(place), email_form=hostile_form(email))
@@ -281,11 +359,15 @@ def test_hostile_place_resend_and_reset_forms_never_fail(hclient, settings):
         assert post(hclient, "/partner/orte-qr", place_form).status_code < 500
         assert post(hclient, "/interesse/neuer-link", email_form).status_code < 500
         assert post(hclient, "/partner/passwort-vergessen", email_form).status_code < 500
-        for row in rows(settings, "SELECT * FROM places"):
-            assert row["label"].strip() and len(row["label"]) <= 120
-            assert row["target_kind"] == "municipality" or row["target_slug"] in ("", "familie",
-                                                                                  "pflege")
-            assert not re.search(r"[\x00-\x1f\x7f]", row["label"] + row["pitch"])
+        for row in rows_in(hclient, places):
+            assert row.label.strip() and len(row.label) <= 120
+            if row.target_kind == "municipality":
+                assert row.target_slug in region.municipalities
+            elif row.target_kind == "quiz":
+                assert row.target_slug in quizzes
+            else:
+                assert row.target_kind in ("landing", "lead_form") and row.target_slug == ""
+            assert not re.search(r"[\x00-\x1f\x7f]", row.label + row.pitch)
 
     check()
     assert post(hclient, "/partner/orte-qr", place).status_code == 303  # the base is valid

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import io
 import re
-from contextlib import redirect_stdout
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import write_po
 
-from campaign import i18n, i18n_tools
+from campaign.cli import catalogs as i18n_tools
+from campaign.cli import main as cli_main
+from campaign.cli.template_scan import leftover_words, scan_source, scan_templates
 from campaign.content import Text, TextList
-from campaign.coverage import figures, missing, report
-from campaign.i18n_prefs import parse_accept_language, preferred_language
-from campaign.i18n_scan import leftover_words, scan_source, scan_templates
+from campaign.content.coverage import figures, missing, report
+from campaign.core import i18n
+from campaign.core.templates import make_environment
+from campaign.web.language import parse_accept_language, preferred_language
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +36,8 @@ def test_every_msgid_has_a_dutch_and_english_translation(template):
     gaps = i18n_tools.gaps(template)
     assert not gaps, (
         f"{len(gaps)} msgid(s) lack a usable nl/en translation; run "
-        "`python -m campaign.i18n_tools update`, translate in campaign/locale/*/LC_MESSAGES/"
-        "messages.po, then `python -m campaign.i18n_tools check`:\n"
+        "`python -m campaign i18n update`, translate in campaign/locale/*/LC_MESSAGES/"
+        "messages.po, then `python -m campaign i18n check`:\n"
         + "\n".join(str(g) for g in gaps[:40]))
 
 
@@ -48,7 +50,7 @@ def test_no_template_shows_text_outside_the_translation_function():
 def test_extraction_sees_python_templates_and_mails(template):
     files = {filename for msg in template for filename, _line in msg.locations}
     assert "templates/base.html" in files
-    assert "campaign/app.py" in files  # error page titles
+    assert "campaign/web/errors.py" in files  # error page titles
     assert any(f.startswith("templates/mail/") for f in files)
     assert any(f.startswith("templates/easy/") for f in files)
     ids = {m.id if isinstance(m.id, str) else m.id[0] for m in template}
@@ -172,18 +174,18 @@ def test_catalogs_are_compiled_at_start_up_and_translate():
     assert not list((ROOT / "campaign" / "locale").rglob("*.mo")), "no compiled catalogs in git"
 
 
-def test_command_line_check_passes_on_the_shipped_catalogs():
-    out = io.StringIO()
-    with redirect_stdout(out):
-        code = i18n_tools.main(["check"])
-    assert code == 0, out.getvalue()[-2000:]
-    assert "nl: " in out.getvalue() and "msgids translated" in out.getvalue()
+def test_command_line_check_passes_on_the_shipped_catalogs(capsys, monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "i18n-test-secret-" + "x" * 32)
+    code = cli_main(["i18n", "check"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-2000:]
+    assert "nl: " in out and "msgids translated" in out
 
 
 def test_readme_documents_the_translation_workflow():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "## Translations" in readme
-    for command in ("python -m campaign.i18n_tools update", "python -m campaign.i18n_tools check",
+    for command in ("python -m campaign i18n update", "python -m campaign i18n check",
                     "pybabel extract"):
         assert command in readme
 
@@ -204,25 +206,47 @@ def test_accept_language_is_ranked_by_quality():
 # -- content coverage ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Town:
+    welcome: Text
+    highlights: TextList
+
+
+@dataclass(frozen=True)
+class _Region:
+    title: Text
+    towns: Mapping[str, _Town]
+
+
+@dataclass(frozen=True)
+class _Quiz:
+    title: Text
+
+
+@dataclass(frozen=True)
+class _Content:
+    region: _Region
+    quizzes: Mapping[str, _Quiz]
+
+
 def test_coverage_counts_and_names_missing_content_translations():
     full = {"de": "Hallo", "nl": "Hallo", "en": "Hello"}
-    content = SimpleNamespace(
-        region=SimpleNamespace(title=Text(full), towns={"olpe": SimpleNamespace(
+    content = _Content(
+        region=_Region(title=Text(full), towns={"olpe": _Town(
             welcome=Text({"de": "Willkommen", "nl": "Welkom"}),
             highlights=TextList({"de": ("See",), "en": ("Lake",)}))}),
-        extras={"quizzes": [SimpleNamespace(title=Text({"de": "Quiz"}))]})
+        quizzes={"familie": _Quiz(title=Text({"de": "Quiz"}))})
     assert figures(content) == {"nl": (2, 4), "en": (2, 4)}
-    assert missing(content) == {"nl": ["region.towns.olpe.highlights", "quizzes[0].title"],
-                                "en": ["region.towns.olpe.welcome", "quizzes[0].title"]}
+    assert missing(content) == {"nl": ["region.towns.olpe.highlights", "quizzes.familie.title"],
+                                "en": ["region.towns.olpe.welcome", "quizzes.familie.title"]}
     text = report(content)
     assert "nl: 2/4 (50.0 %)" in text
     assert "missing en: region.towns.olpe.welcome" in text
 
 
-def test_check_content_prints_per_language_coverage(capsys):
-    from campaign.cli import main
-
-    assert main(["check-content"]) == 0
+def test_check_content_prints_per_language_coverage(capsys, monkeypatch):
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "i18n-test-secret-" + "x" * 32)
+    assert cli_main(["check-content"]) == 0
     out = capsys.readouterr().out
     assert "translations of content texts" in out
     assert "nl: " in out and "en: " in out
@@ -234,16 +258,14 @@ def test_check_content_prints_per_language_coverage(capsys):
 
 
 def test_templates_translate_exactly_as_jinjas_own_gettext(template):
-    """``_()`` in our templates is a shortcut (``i18n.template_gettext``, a
-    memo of finished texts); for every msgid, language, escaping mode and with
-    variables, it gives what Jinja's new-style gettext gives, type included."""
+    """``_()`` in our templates gives, for every msgid, language and escaping mode
+    and with variables, what Jinja's new-style gettext gives, type included: the
+    variables are escaped in HTML, ``%%`` is a percent sign, the text is Markup."""
     import jinja2
     from markupsafe import Markup
 
-    from campaign.templating import make_environment
-
     i18n.load_catalogs()
-    ours = make_environment(SimpleNamespace(base_url="http://x"))
+    ours = make_environment()
     theirs = jinja2.Environment(extensions=["jinja2.ext.i18n"])
     theirs.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
@@ -253,21 +275,20 @@ def test_templates_translate_exactly_as_jinjas_own_gettext(template):
     placeholder = re.compile(r"%\((\w+)\)([sdif])")
     samples = {"s": "<O'Neil & Co>", "d": 3, "i": 3, "f": 1.5}
     for lang in ("de", "en", "nl"):
-        token = i18n.current_language.set(lang)
-        try:
+        with i18n.language(lang):
             for autoescape in (True, False):
                 ctx, octx = theirs.from_string("").new_context(), ours.from_string("").new_context()
                 ctx.eval_ctx.autoescape = octx.eval_ctx.autoescape = autoescape
                 for message in msgids:
                     args = {name: samples[kind] for name, kind in placeholder.findall(message)}
                     want = ctx.call(theirs.globals["_"], message, **args)
-                    for _ in range(2):  # worked out, then from the memo
-                        got = octx.call(ours.globals["_"], message, **args)
-                        assert got == want and type(got) is type(want), (lang, message)
+                    got = octx.call(ours.globals["_"], message, **args)
+                    assert got == want and type(got) is type(want), (lang, message)
                     assert isinstance(got, Markup) is autoescape
-        finally:
-            i18n.current_language.reset(token)
-    # the memo follows the catalogs: loading them again starts it afresh
-    assert i18n._formatted
-    i18n.load_catalogs()
-    assert not i18n._formatted
+        with i18n.language(lang):
+            ctx = ours.from_string("").new_context()
+            ctx.eval_ctx.autoescape = True
+            free = ctx.call(ours.globals["_"], "Nur noch 10 %% frei")
+            assert free == "Nur noch 10 % frei"
+    page = ours.from_string('{{ _("Hallo %(name)s,", name=n) }}').render(n="<O'Neil & Co>")
+    assert page == "Hallo &lt;O&#39;Neil &amp; Co&gt;,"

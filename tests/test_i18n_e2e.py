@@ -5,26 +5,11 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from campaign.mail.worker import deliver_once
-
-from .conftest import shipped_content
-from .test_i18n_pages import HIDDEN, head, quiz_walk
+from .support.app import all_leads, deliver, shipped_content
+from .support.forms import hidden_fields
+from .support.pages import head, quiz_walk
 
 LINK = re.compile(r"http://testserver(/nl/(?:bestaetigen|meine-daten)/[A-Za-z0-9._-]+)")
-
-
-def _deliver(client, settings) -> dict[str, int]:
-    async def run() -> dict[str, int]:
-        return await deliver_once(client.app.state.db, settings)
-
-    return client.portal.call(run)
-
-
-def _lead(client) -> dict:
-    async def run() -> dict:
-        return dict(await client.app.state.db.fetchone("SELECT * FROM leads"))
-
-    return client.portal.call(run)
 
 
 def test_dutch_family_quiz_form_and_mails(mail_client, smtp, smtp_settings):
@@ -39,7 +24,7 @@ def test_dutch_family_quiz_form_and_mails(mail_client, smtp, smtp_settings):
     form = client.get(form_link)
     assert form.status_code == 200 and head(form.text).lang == "nl"
     assert "Interesse doorgeven" in form.text and "Interesse melden" not in form.text
-    hidden = dict(HIDDEN.findall(form.text))
+    hidden = hidden_fields(form.text)
     # a mistake first: the error summary is Dutch too
     bad = client.post("/nl/interesse", data={**hidden, "name": "", "email": "geen-adres"})
     assert bad.status_code == 400
@@ -54,10 +39,10 @@ def test_dutch_family_quiz_form_and_mails(mail_client, smtp, smtp_settings):
     assert r.status_code == 303 and r.headers["location"] == "/nl/interesse/danke"
     thanks = client.get(r.headers["location"])
     assert "Bijna klaar" in thanks.text and head(thanks.text).lang == "nl"
-    lead = _lead(client)
-    assert lead["language"] == "nl" and lead["quiz"] == "familie"
+    [lead] = all_leads(client)
+    assert lead.language == "nl" and lead.quiz == "familie"
 
-    assert _deliver(client, smtp_settings)["sent"] == 1
+    assert deliver(client, smtp_settings)["sent"] == 1
     [mail] = smtp.to("sanne@example.nl")
     assert mail["Subject"] == "Bevestig jullie interesse in Zuidwest-Westfalen"
     text = mail.get_body(preferencelist=("plain",)).get_content()
@@ -72,7 +57,7 @@ def test_dutch_family_quiz_form_and_mails(mail_client, smtp, smtp_settings):
     assert done.status_code == 200 and head(done.text).lang == "nl"
     assert "Bedankt, jullie aanvraag is bevestigd" in done.text
 
-    _deliver(client, smtp_settings)
+    deliver(client, smtp_settings)
     family = smtp.to("sanne@example.nl")
     assert len(family) == 2
     assert family[1]["Subject"] == "Bevestigd: jullie aanvraag is onderweg"

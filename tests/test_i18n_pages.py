@@ -9,76 +9,17 @@ from typing import Any
 
 import pytest
 
-from campaign import i18n
-from campaign.templating import format_date, format_datetime, format_minutes
+from campaign.core import i18n
+from campaign.core.formatting import format_date, format_datetime, format_minutes
+from campaign.leads.mails import self_service_url
 
-from .conftest import shipped_content
+from .support.app import all_leads, services, shipped_content
+from .support.forms import hidden_fields
+from .support.pages import head, prefix, quiz_walk
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 LANGS = ("de", "nl", "en")
 # One word per language that the page's own language shows in the footer.
 EASY_LINK = {"de": "Leichte Sprache", "nl": "Makkelijk lezen", "en": "Easy Read"}
-
-
-class Head(HTMLParser):
-    """The <html lang>, hreflang alternates and language-switch links of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.lang = ""
-        self.alternates: dict[str, str] = {}
-        self.switch: dict[str, str] = {}
-        self.current: list[str] = []
-        self._in_switch = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, Any]]) -> None:
-        a = dict(attrs)
-        if tag == "html":
-            self.lang = a.get("lang", "")
-        elif tag == "link" and a.get("rel") == "alternate" and a.get("hreflang"):
-            self.alternates[a["hreflang"]] = a["href"]
-        elif tag == "nav" and "lang-switch" in (a.get("class") or ""):
-            self._in_switch = True
-        elif tag == "a" and self._in_switch:
-            self.switch[a["hreflang"]] = a["href"]
-            if a.get("aria-current"):
-                self.current.append(a["hreflang"])
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "nav":
-            self._in_switch = False
-
-
-def head(html: str) -> Head:
-    parser = Head()
-    parser.feed(html)
-    return parser
-
-
-def prefix(lang: str) -> str:
-    return "" if lang == "de" else f"/{lang}"
-
-
-# -- walking the quiz and the lead form in one language --------------------------
-
-
-def quiz_walk(client, lang: str, quiz: str = "familie") -> dict[str, str]:
-    """Start, answer every question (first option / middle of the scale), return pages."""
-    p = prefix(lang)
-    pages = {"quiz intro": f"{p}/quiz/{quiz}"}
-    intro = client.get(pages["quiz intro"])
-    csrf = CSRF.search(intro.text).group(1)
-    r = client.post(f"{p}/quiz/{quiz}", data={"csrf_token": csrf})
-    assert r.status_code == 303 and r.headers["location"] == f"{p}/quiz/{quiz}/frage/1"
-    pages["quiz question"] = f"{p}/quiz/{quiz}/frage/1"
-    for n, q in enumerate(shipped_content().extras["quizzes"][quiz].questions, 1):
-        value = "3" if q.kind == "scale" else q.options[0].value
-        r = client.post(f"{p}/quiz/{quiz}/frage/{n}", data={"csrf_token": csrf, "answer": value})
-        assert r.status_code == 303, (lang, n, r.text[:300])
-    pages["quiz outcome"] = r.headers["location"]
-    assert pages["quiz outcome"] == f"{p}/quiz/{quiz}/ergebnis"
-    return pages
 
 
 def lead_data(**extra: Any) -> dict[str, Any]:
@@ -94,19 +35,14 @@ def submit_lead(client, lang: str, **extra: Any):
     form = client.get(f"{prefix(lang)}/interesse?orte=winterberg")
     assert form.status_code == 200
     return client.post(f"{prefix(lang)}/interesse",
-                       data={**dict(HIDDEN.findall(form.text)), **lead_data(**extra)})
+                       data={**hidden_fields(form.text), **lead_data(**extra)})
 
 
 def self_service_path(client, email: str, lang: str) -> str:
-    from campaign.lead_mails import self_service_url
-    from campaign.mail import mailer_for
-
-    async def public_id() -> str:
-        return await client.app.state.db.fetchval(
-            "SELECT public_id FROM leads WHERE email = ?", (email,))
-
-    pid = client.portal.call(public_id)
-    return self_service_url(mailer_for(client.app), pid, lang).removeprefix("http://testserver")
+    [lead] = [lead for lead in all_leads(client) if lead.email == email]
+    svc = services(client)
+    url = self_service_url(svc.mailer, svc.settings.secret_key, lead.public_id, lang)
+    return url.removeprefix("http://testserver")
 
 
 # -- the issue's rule: every page type, three languages ------------------------------
@@ -304,8 +240,6 @@ def test_easy_pages_state_the_configured_deadlines(client):
 
 
 def test_self_service_dates_follow_the_page_language(client):
-    from datetime import UTC
-
     assert submit_lead(client, "en", email="dates@example.org").status_code == 303
     today = datetime.now(UTC)
     page = client.get(self_service_path(client, "dates@example.org", "en")).text

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
-import sqlite3
+from collections.abc import Callable
+from email import message_from_bytes
+from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 from starlette.testclient import TestClient
 
-from .conftest import shipped_content
-from .test_leads import count, deliver, hidden_fields, link_in, rows, submit
+from campaign.core.clock import utcnow
+from campaign.core.schema import consent_events, lead_notes, lead_recipients, leads, outbox
+from campaign.core.settings import Settings
+from campaign.core.tokens import make_token
+from campaign.leads.mails import NOTICE_KINDS
+from campaign.portal import cases
+from campaign.web.app import create_app
+
+from .support.app import all_leads, count_in, deliver, rows_in, run, services, shipped_content
+from .support.forms import hidden_fields, link_in, submit
+from .support.smtp import SMTPCatcher
 
 EMAIL = "anna.beispiel@example.com"
+# What the family typed, as it would show in a mail or the database file.
+PERSONAL = [EMAIL, "Anna Beispiel", "2761 12345", "Haus mit Garten"]
 
 
 def confirmed_lead(client: TestClient, smtp: Any, settings: Any, **overrides: Any) -> str:
@@ -35,7 +48,29 @@ def post_action(client: TestClient, path: str, action: str, confirmed: bool) -> 
 
 def recipient_emails(client: TestClient) -> dict[str, str]:
     orgs = shipped_content().region.organisations
-    return {r["org"]: orgs[r["org"]].email for r in rows(client, "SELECT org FROM lead_recipients")}
+    return {r.org: orgs[r.org].email for r in rows_in(client, lead_recipients)}
+
+
+def the_lead(client: TestClient, email: str = EMAIL) -> Any:
+    [lead] = [x for x in all_leads(client) if x.email == email]
+    return lead
+
+
+def add_note(client: TestClient, lead_id: int, org: str = "olpe") -> None:
+    assert run(client, cases.add_note, services(client).db, cases.Viewer(org, admin=False),
+               lead_id, "Familie Beispiel ruft Dienstag an", utcnow())
+
+
+def mail_text(raw: bytes) -> str:
+    """A stored mail as its readers see it: headers and every decoded text part."""
+    if not raw:
+        return ""
+    msg = message_from_bytes(raw, policy=default_policy)
+    out = [f"{k}: {v}" for k, v in msg.items()]
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            out.append(part.get_content())
+    return "\n".join(out)
 
 
 def test_self_service_shows_data_and_recipients(mail_client, smtp, smtp_settings):
@@ -46,13 +81,19 @@ def test_self_service_shows_data_and_recipients(mail_client, smtp, smtp_settings
     assert r.headers["cache-control"] == "no-store"
     assert "Olpe" in r.text and "Attendorn" in r.text
     region = shipped_content().region
-    for org in recipient_emails(mail_client):
+    recipients = recipient_emails(mail_client)
+    assert recipients
+    for org in recipients:
         assert region.organisations[org].name in r.text
-    consent = shipped_content().extras["consent"]
+    consent = shipped_content().consent
     assert consent.groups["municipalities"].text.get("de") in r.text
     # forged and wrong-purpose tokens are refused with a way forward
     bad = mail_client.get("/meine-daten/forged")
     assert bad.status_code == 400 and 'href="/interesse/neuer-link"' in bad.text
+    public_id = the_lead(mail_client).public_id
+    secret = services(mail_client).settings.secret_key
+    wrong = mail_client.get("/meine-daten/" + make_token(secret, "confirm", public_id))
+    assert wrong.status_code == 400 and 'href="/interesse/neuer-link"' in wrong.text
 
 
 def test_withdraw_asks_first_then_tells_every_recipient(mail_client, smtp, smtp_settings):
@@ -60,22 +101,25 @@ def test_withdraw_asks_first_then_tells_every_recipient(mail_client, smtp, smtp_
     path = confirmed_lead(client, smtp, smtp_settings)
     recipients = recipient_emails(client)
     assert recipients
+    lead = the_lead(client)
+    add_note(client, lead.id)
 
     ask = post_action(client, path, "withdraw", confirmed=False)
     assert ask.status_code == 200 and "wirklich widerrufen" in ask.text
-    assert rows(client, "SELECT status FROM leads")[0]["status"] == "confirmed"
+    assert the_lead(client).status == "confirmed"
 
     # without CSRF nothing happens
     assert client.post(path, data={"action": "withdraw", "confirmed": "yes"}).status_code == 400
-    assert rows(client, "SELECT status FROM leads")[0]["status"] == "confirmed"
+    assert the_lead(client).status == "confirmed"
 
     done = post_action(client, path, "withdraw", confirmed=True)
     assert done.status_code == 303
     page = client.get(done.headers["location"])
     assert "Einwilligung ist widerrufen" in page.text
-    lead = rows(client, "SELECT * FROM leads")[0]
-    assert lead["status"] == "withdrawn" and lead["withdrawn_at"]
-    assert count(client, "consent_events", "event = 'withdrawn'") == 3
+    lead = the_lead(client)
+    assert lead.status == "withdrawn" and lead.withdrawn_at
+    assert count_in(client, consent_events, consent_events.c.event == "withdrawn") == 3
+    assert count_in(client, lead_notes, lead_notes.c.lead_id == lead.id) == 0
 
     before = len(smtp.messages)
     deliver(client, smtp_settings)
@@ -88,21 +132,86 @@ def test_withdraw_asks_first_then_tells_every_recipient(mail_client, smtp, smtp_
         assert str(m["References"]).strip().startswith("<lead.")
     # a second withdrawal changes nothing and mails nobody
     post_action(client, path, "withdraw", confirmed=True)
-    assert count(client, "outbox", "kind = 'withdrawn'") == len(recipients)
+    assert count_in(client, outbox, outbox.c.kind == "withdrawn") == len(recipients)
 
 
 def test_withdraw_before_confirming_stops_the_lead(client):
-    submit(client)
-    lead = rows(client, "SELECT public_id FROM leads")[0]
-    from campaign.tokens import make_token
-
-    secret = client.app.state.settings.secret_key
-    path = "/meine-daten/" + make_token(secret, "self-service", lead["public_id"])
+    assert submit(client).status_code == 303
+    public_id = the_lead(client).public_id
+    secret = services(client).settings.secret_key
+    path = "/meine-daten/" + make_token(secret, "self-service", public_id)
     assert post_action(client, path, "withdraw", confirmed=True).status_code == 303
-    assert count(client, "outbox") == 0  # the unsent confirmation mail is dropped
-    r = client.get("/bestaetigen/" + make_token(secret, "confirm", lead["public_id"]))
+    assert count_in(client, outbox) == 0  # the unsent confirmation mail is dropped
+    r = client.get("/bestaetigen/" + make_token(secret, "confirm", public_id))
     assert r.status_code == 410
-    assert count(client, "lead_recipients") == 0
+    assert count_in(client, lead_recipients) == 0
+    assert the_lead(client).status == "withdrawn"
+
+
+def erase_and_check(client: TestClient, smtp: SMTPCatcher, settings: Settings,
+                    before_erase: Callable[[], None] = lambda: None) -> None:
+    """Two confirmed families; one erases its data. Checks the lead, the notes and
+    every stored mail."""
+    # a second family stays untouched
+    confirmed_lead(client, smtp, settings, email="other.family@example.com",
+                   name="Bert Andere", phone="0271 999", message="Andere Familie")
+    path = confirmed_lead(client, smtp, settings)
+    recipients = recipient_emails(client)
+    lead = the_lead(client)
+    add_note(client, lead.id)
+    carried = [m for m in rows_in(client, outbox) if EMAIL in mail_text(m.message)]
+    assert carried, "the family's mails carry the address before the erasure"
+    before_erase()
+
+    ask = post_action(client, path, "erase", confirmed=False)
+    assert ask.status_code == 200 and "wirklich löschen" in ask.text
+    assert the_lead(client).status == "confirmed"
+    done = post_action(client, path, "erase", confirmed=True)
+    assert done.status_code == 303
+    page = client.get(done.headers["location"])
+    assert "Daten sind gelöscht" in page.text and EMAIL not in page.text
+
+    [erased] = [x for x in all_leads(client) if x.status == "erased"]
+    assert erased.id == lead.id and erased.erased_at
+    assert all(getattr(erased, f) is None for f in ("name", "email", "phone", "message"))
+    [row] = rows_in(client, leads, leads.c.id == lead.id)
+    assert row.submission_key is None
+    assert count_in(client, lead_notes, lead_notes.c.lead_id == lead.id) == 0
+    # the anonymous proof of consent stays
+    mine = consent_events.c.lead_id == lead.id
+    assert count_in(client, consent_events, mine, consent_events.c.event == "given") == 3
+    assert count_in(client, consent_events, mine, consent_events.c.event == "erased") == 3
+    assert [x.email for x in all_leads(client) if x.status == "confirmed"] == [
+        "other.family@example.com"]
+
+    before = len(smtp.messages)
+    deliver(client, settings)
+    notices = smtp.messages[before:]
+    assert len(notices) == len(recipients)
+    assert all("gelöscht" in m["Subject"] and EMAIL not in m.as_string() for m in notices)
+
+    # no stored mail keeps the family's data: not the ones that carried it, not the notices
+    stored = rows_in(client, outbox)
+    for mail in stored:
+        text = mail_text(mail.message).lower()
+        for value in PERSONAL:
+            assert value.lower() not in text, (mail.kind, value)
+            assert value.lower().encode() not in mail.message.lower(), (mail.kind, value)
+        assert mail.recipient.lower() != EMAIL
+        if mail.lead_id == lead.id and mail.kind not in NOTICE_KINDS:
+            assert mail.message == b""
+    # the scan would have found the other family's data
+    assert any("Bert Andere" in mail_text(m.message) for m in stored)
+    assert {m.id for m in carried} <= {m.id for m in stored}  # sent mails keep their metadata
+
+    # the family's link still works and says the data is gone
+    page = client.get(path)
+    assert page.status_code == 200 and "keine persönlichen Daten" in page.text
+    assert "Meine Daten löschen" not in page.text
+
+
+def test_erase_removes_every_personal_field(mail_client, smtp, smtp_settings):
+    erase_and_check(mail_client, smtp, smtp_settings)
 
 
 def _file_bytes(db: Path) -> bytes:
@@ -114,67 +223,35 @@ def _file_bytes(db: Path) -> bytes:
     return data
 
 
-def _compact(db: Path) -> None:
-    conn = sqlite3.connect(db)
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.execute("VACUUM")
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
+def test_erase_leaves_nothing_in_the_sqlite_file(tmp_path, smtp):
+    """SQLite only: the bytes of the database file (and its WAL) are scanned, which
+    only SQLite has; PostgreSQL's storage is the server's (VACUUM is its business)."""
+    settings = Settings(database=str(tmp_path / "campaign.sqlite3"),
+                        secret_key="test-secret-key-" + "x" * 32, mail_dir=tmp_path / "mail",
+                        base_url="http://testserver", background=False, min_fill_seconds=0.0,
+                        smtp_url=smtp.url)
+    app = create_app(settings, content=shipped_content())
+    with TestClient(app, follow_redirects=False) as client:
+        def in_the_file() -> None:
+            raw = _file_bytes(tmp_path / "campaign.sqlite3")
+            assert all(value.encode() in raw for value in PERSONAL[:2])
 
-
-def test_erase_removes_every_personal_field_from_the_file(mail_client, smtp, smtp_settings):
-    client = mail_client
-    db = Path(smtp_settings.database)
-    # a second family stays untouched
-    confirmed_lead(client, smtp, smtp_settings, email="other.family@example.com",
-                   name="Bert Andere", phone="0271 999", message="Andere Familie")
-    path = confirmed_lead(client, smtp, smtp_settings)
-    recipients = recipient_emails(client)
-    secrets = [EMAIL.encode(), b"Anna Beispiel", b"2761 12345", b"Haus mit Garten"]
-    assert all(s in _file_bytes(db) for s in secrets[:1])
-
-    ask = post_action(client, path, "erase", confirmed=False)
-    assert ask.status_code == 200 and "wirklich löschen" in ask.text
-    done = post_action(client, path, "erase", confirmed=True)
-    assert done.status_code == 303
-    page = client.get(done.headers["location"])
-    assert "Daten sind gelöscht" in page.text and EMAIL not in page.text
-
-    lead = rows(client, "SELECT * FROM leads WHERE status = 'erased'")
-    assert len(lead) == 1
-    lead = lead[0]
-    assert lead["erased_at"]
-    assert all(lead[f] is None for f in ("name", "email", "phone", "message", "submission_key"))
-    # the anonymous proof of consent stays
-    assert count(client, "consent_events", "lead_id = ? AND event = 'given'", (lead["id"],)) == 3
-    assert count(client, "consent_events", "lead_id = ? AND event = 'erased'", (lead["id"],)) == 3
-    other = rows(client, "SELECT email FROM leads WHERE status = 'confirmed'")
-    assert [r["email"] for r in other] == ["other.family@example.com"]
-
-    before = len(smtp.messages)
-    deliver(client, smtp_settings)
-    notices = smtp.messages[before:]
-    assert len(notices) == len(recipients)
-    assert all("gelöscht" in m["Subject"] and EMAIL not in m.as_string() for m in notices)
-
-    _compact(db)
-    raw = _file_bytes(db)
-    for s in secrets:
-        assert s not in raw, s
-        assert s.lower() not in raw.lower(), s
+        erase_and_check(client, smtp, settings, before_erase=in_the_file)
+        raw = _file_bytes(tmp_path / "campaign.sqlite3")
+    for value in PERSONAL:
+        assert value.encode() not in raw, value
+        assert value.lower().encode() not in raw.lower(), value
     assert b"other.family@example.com" in raw  # the scan would have found it
-    # the family's link still works and says the data is gone
-    page = client.get(path)
-    assert page.status_code == 200 and "keine persönlichen Daten" in page.text
-    assert "Meine Daten löschen" not in page.text
 
 
 def test_erase_of_an_unconfirmed_lead_drops_its_unsent_mail(client, settings):
-    submit(client)
-    from campaign.tokens import make_token
-
-    public_id = rows(client, "SELECT public_id FROM leads")[0]["public_id"]
-    path = "/meine-daten/" + make_token(settings.secret_key, "self-service", public_id)
+    assert submit(client).status_code == 303
+    lead = the_lead(client)
+    path = "/meine-daten/" + make_token(settings.secret_key, "self-service", lead.public_id)
     assert post_action(client, path, "erase", confirmed=True).status_code == 303
-    assert count(client, "outbox") == 0
-    assert rows(client, "SELECT status, email FROM leads")[0]["email"] is None
+    assert count_in(client, outbox) == 0
+    [erased] = all_leads(client)
+    assert erased.status == "erased" and erased.email is None and erased.name is None
+    r = client.get("/bestaetigen/" + make_token(settings.secret_key, "confirm", lead.public_id))
+    assert r.status_code == 410
+    assert count_in(client, lead_recipients) == 0

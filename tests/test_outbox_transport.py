@@ -1,4 +1,5 @@
-"""SMTP transport details against real servers: STARTTLS + AUTH, smtps, timeouts."""
+"""SMTP transport details against real servers: STARTTLS + AUTH, smtps, timeouts, and the
+.eml files written without SMTP."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from campaign.mail.transport import FileTransport, SMTPTransport
-from campaign.mail.worker import deliver_once
+from campaign.delivery.transport import FileTransport, SMTPTransport
 
-from .conftest import free_port
-from .test_delivery import add_lead, database, mailer_for_settings
+from .support.app import deliver
+from .support.delivery import outbox_in, queue_mails_in
+from .support.smtp import free_port
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +49,14 @@ class Recorder:
         return AuthResult(success=ok, handled=False)  # False: the server answers 535
 
 
-def _deliver(settings, **lead):
-    mailer = mailer_for_settings(settings)
-
-    async def go():
-        async with database(settings) as db:
-            await add_lead(db, mailer, municipalities=["olpe"], consents=["municipalities"],
-                           **lead)
-            counts = await deliver_once(db, settings)
-            return counts, await db.fetchone("SELECT * FROM outbox")
-
-    return asyncio.run(go())
+def _deliver(client, settings):
+    """Queue one mail and run the worker once with ``settings``: its counts and its row."""
+    [row_id] = queue_mails_in(client, 1)
+    counts = deliver(client, settings)
+    return counts, next(r for r in outbox_in(client) if r.id == row_id)
 
 
-def test_starttls_and_auth_from_the_url(settings, certificate, monkeypatch):
+def test_starttls_and_auth_from_the_url(client, settings, certificate, monkeypatch):
     cert, key = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(cert), str(key))
@@ -75,21 +69,20 @@ def test_starttls_and_auth_from_the_url(settings, certificate, monkeypatch):
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trust our test certificate only
     try:
         good = settings.with_(smtp_url=f"smtp://kampagne:p%40ss%3Awort@127.0.0.1:{port}")
-        counts, row = _deliver(good)
-        assert counts["sent"] == 1 and row["status"] == "sent"
+        counts, row = _deliver(client, good)
+        assert counts["sent"] == 1 and row.status == "sent"
         assert handler.logins == ["kampagne"] and len(handler.messages) == 1
 
-        bad = settings.with_(smtp_url=f"smtp://kampagne:falsch@127.0.0.1:{port}",
-                             database=settings.database.with_name("other.sqlite3"))
-        counts, row = _deliver(bad)
-        assert counts["retried"] == 1 and row["status"] == "queued"
-        assert "535" in row["last_error"]
+        bad = settings.with_(smtp_url=f"smtp://kampagne:falsch@127.0.0.1:{port}")
+        counts, row = _deliver(client, bad)
+        assert counts["retried"] == 1 and row.status == "queued"
+        assert "535" in row.last_error
         assert len(handler.messages) == 1
     finally:
         server.stop()
 
 
-def test_smtps_implicit_tls(settings, certificate, monkeypatch):
+def test_smtps_implicit_tls(client, settings, certificate, monkeypatch):
     cert, key = certificate
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(str(cert), str(key))
@@ -99,13 +92,13 @@ def test_smtps_implicit_tls(settings, certificate, monkeypatch):
     server.start()
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))
     try:
-        counts, row = _deliver(settings.with_(smtp_url=f"smtps://127.0.0.1:{port}"))
-        assert counts["sent"] == 1 and row["status"] == "sent" and len(handler.messages) == 1
+        counts, row = _deliver(client, settings.with_(smtp_url=f"smtps://127.0.0.1:{port}"))
+        assert counts["sent"] == 1 and row.status == "sent" and len(handler.messages) == 1
     finally:
         server.stop()
 
 
-def test_a_server_that_never_answers_times_out_and_the_mail_waits(settings):
+def test_a_server_that_never_answers_times_out_and_the_mail_waits(client, settings):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -113,11 +106,11 @@ def test_a_server_that_never_answers_times_out_and_the_mail_waits(settings):
     threading.Thread(target=lambda: accepted.append(listener.accept()[0]), daemon=True).start()
     try:
         port = listener.getsockname()[1]
-        started = time.monotonic()
-        counts, row = _deliver(settings.with_(smtp_url=f"smtp://127.0.0.1:{port}?timeout=0.5"))
-        assert time.monotonic() - started < 10
-        assert counts["retried"] == 1 and row["status"] == "queued" and row["attempts"] == 1
-        assert "imeout" in row["last_error"]
+        url = f"smtp://127.0.0.1:{port}?timeout=0.5"
+        assert SMTPTransport(url).timeout == 0.5
+        counts, row = _deliver(client, settings.with_(smtp_url=url))
+        assert counts["retried"] == 1 and row.status == "queued" and row.attempts == 1
+        assert "imeout" in row.last_error
     finally:
         for s in accepted:
             s.close()
@@ -148,7 +141,7 @@ def test_eml_files_are_written_atomically(tmp_path):
     assert files[0].read_bytes() == b"Subject: hi\n\nbody\n"  # no temp files left behind
 
 
-def test_a_per_connection_message_limit_costs_no_attempt(settings):
+def test_a_per_connection_message_limit_costs_no_attempt(client, settings):
     class Limited:
         """Accepts two messages per connection, then answers 421 and closes."""
 
@@ -169,18 +162,11 @@ def test_a_per_connection_message_limit_costs_no_attempt(settings):
     server = Controller(handler, hostname="127.0.0.1", port=port)
     server.start()
     try:
-        settings = settings.with_(smtp_url=f"smtp://127.0.0.1:{port}")
-        mailer = mailer_for_settings(settings)
-
-        async def go():
-            async with database(settings) as db:
-                await add_lead(db, mailer)  # six recipients
-                counts = await deliver_once(db, settings)
-                return counts, await db.fetchall("SELECT status, attempts FROM outbox")
-
-        counts, rows = asyncio.run(go())
+        queue_mails_in(client, 6)
+        counts = deliver(client, settings.with_(smtp_url=f"smtp://127.0.0.1:{port}"))
+        rows = outbox_in(client)
     finally:
         server.stop()
     assert counts == {"sent": 6, "retried": 0, "dead": 0, "claimed": 6}
     assert handler.accepted == 6 and len(handler.per_session) == 3
-    assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}
+    assert {(r.status, r.attempts) for r in rows} == {("sent", 1)}

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
-from campaign import charts, cli
-from campaign.csvexport import neutralise, to_csv
-from campaign.partner import parse_filters
+from campaign import cli
+from campaign.core.db import Database
+from campaign.core.schema import audit_log, leads, users
+from campaign.portal import accounts, charts
+from campaign.portal.cases import parse_filters
+from campaign.portal.export import neutralise, to_csv
+from campaign.reach import funnel
 
-from .conftest import shipped_content
-from .test_partner_support import add_lead, add_user, call, csrf, login, rows
+from .support.app import count_in, rows_in, run, services, shipped_content
+from .support.portal import add_user, csrf, login
+from .support.portal_cases import funnel_value, lead, status_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,13 +43,13 @@ def test_filters_are_whitelisted():
     assert f.page == 1
 
 
-def test_list_filters_paging_and_bad_filter_values(client, app):
+def test_list_filters_paging_and_bad_filter_values(client):
     for n in range(30):
-        add_lead(client, app, ["olpe"], name=f"Familie Nr{n:02d}",
-                 created_at=f"2026-{9 + n % 3:02d}-{1 + n % 28:02d}T10:00:00+00:00",
-                 interests=["natur"] if n % 2 else ["wohnen"],
-                 municipalities=["olpe", "wenden"] if n % 5 == 0 else ["olpe"])
-    add_user(client, app, "olpe")
+        lead(client, ["olpe"], name=f"Familie Nr{n:02d}",
+             created_at=datetime(2026, 9 + n % 3, 1 + n % 28, 10, 0, tzinfo=UTC),
+             interests=("natur",) if n % 2 else ("wohnen",),
+             municipalities=("olpe", "wenden") if n % 5 == 0 else ("olpe",))
+    add_user(client, "olpe")
     login(client, "staff@olpe.example.org")
     first = client.get("/partner/")
     assert "30 Interessenten" in first.text and "Seite 1 von 2" in first.text
@@ -58,14 +66,43 @@ def test_list_filters_paging_and_bad_filter_values(client, app):
     assert bad.status_code == 400
     assert 'class="error-summary"' in bad.text and 'href="#status"' in bad.text
     assert "6 Interessenten" in bad.text  # the valid filter still applies
-    assert rows(client, app, "SELECT COUNT(*) AS n FROM leads")[0]["n"] == 30
+    assert count_in(client, leads) == 30
     assert client.get("/partner/export.csv", params={"status": "kaputt"}).status_code == 400
 
 
-def test_csv_export_is_excel_friendly(client, app):
-    add_lead(client, app, ["olpe"], name="Jörg Größe", created_at="2026-11-02T08:30:00+00:00",
-             interests=["natur", "wohnen"], acknowledged=True)
-    add_user(client, app, "olpe")
+def test_days_and_times_are_those_of_the_region(client):
+    """Stored in UTC, shown, filtered, exported and counted by the day in Berlin."""
+    late = lead(client, ["olpe"], name="Familie Spät",  # 1 November, 00:30 in Berlin
+                created_at=datetime(2026, 10, 31, 23, 30, tzinfo=UTC), acknowledged=True)
+    summer = lead(client, ["olpe"], name="Familie Sommer",  # 1 July, 01:15 in Berlin
+                  created_at=datetime(2026, 6, 30, 23, 15, tzinfo=UTC))
+    add_user(client, "olpe")
+    login(client, "staff@olpe.example.org")
+    detail = client.get(f"/partner/lead/{late}").text
+    assert "01.11.2026, 00:30" in detail and "31.10.2026" not in detail
+    assert "UTC" not in detail
+    assert "01.07.2026, 01:15" in client.get(f"/partner/lead/{summer}").text
+    listing = client.get("/partner/").text
+    assert "01.11.2026" in listing and "01.07.2026" in listing
+    november = client.get("/partner/", params={"date_from": "2026-11-01",
+                                               "date_to": "2026-11-01"}).text
+    assert "Familie Spät" in november and "1 Interessent<" in november
+    october = client.get("/partner/", params={"date_to": "2026-10-31"}).text
+    assert "Familie Spät" not in october and "Familie Sommer" in october
+    export = client.get("/partner/export.csv").content.decode("utf-8-sig")
+    rows = {r["Name"]: r for r in csv.DictReader(io.StringIO(export), delimiter=";")}
+    assert rows["Familie Spät"]["Eingang"] == "2026-11-01"
+    assert rows["Familie Spät"]["Quittiert"] == "2026-11-01"
+    assert rows["Familie Sommer"]["Eingang"] == "2026-07-01"
+    stats = client.get("/partner/statistik").text
+    assert funnel_value(stats, "2026-11") == 1 and funnel_value(stats, "2026-07") == 1
+    assert "2026-10" not in stats and "2026-06" not in stats
+
+
+def test_csv_export_is_excel_friendly(client):
+    lead(client, ["olpe"], name="Jörg Größe", created_at=datetime(2026, 11, 2, 8, 30, tzinfo=UTC),
+         interests=("natur", "wohnen"), acknowledged=True)  # listed in the form's order
+    add_user(client, "olpe")
     login(client, "staff@olpe.example.org")
     r = client.get("/partner/export.csv")
     assert r.headers["content-type"].startswith("text/csv")
@@ -77,10 +114,10 @@ def test_csv_export_is_excel_friendly(client, app):
     cell = dict(zip(header, row))
     assert cell["Name"] == "Jörg Größe"
     assert cell["Eingang"] == "2026-11-02" and cell["Quittiert"] == "2026-11-02"
-    assert cell["Interessen"] == "natur, wohnen"
+    assert cell["Interessen"] == "wohnen, natur"
     assert "\r\n" in text
-    assert rows(client, app, "SELECT action, detail FROM audit_log WHERE action = 'export'"
-                )[0]["detail"].startswith("1 rows")
+    [entry] = rows_in(client, audit_log, audit_log.c.action == "export")
+    assert entry.detail.startswith("1 rows")
 
 
 def test_neutralise_and_to_csv():
@@ -107,29 +144,30 @@ def test_charts_are_accessible_svg_without_scripts_or_styles():
         assert "style" not in svg and "<script" not in svg and " on" not in svg
 
 
-def test_figures_page_shows_charts_and_tables_scoped_to_the_org(client, app):
-    from campaign import funnel
+def test_figures_page_shows_charts_and_tables_scoped_to_the_org(client):
+    db = services(client).db
 
-    db = app.state.db
-    for step, n in (("started", 9), ("finished", 6), ("lead_submitted", 4)):
-        for _ in range(n):
-            call(client, funnel.count, db, "familie", step)
-    add_lead(client, app, ["olpe"], created_at="2026-09-01T10:00:00+00:00",
-             utm_source="plakat", place_code="bahnhof-olpe", acknowledged=True)
-    add_lead(client, app, ["olpe"], created_at="2026-10-01T10:00:00+00:00",
-             follow_up="zugezogen", municipalities=["olpe", "wenden"])
-    add_lead(client, app, ["wenden"], created_at="2026-10-01T10:00:00+00:00",
-             municipalities=["wenden"])
-    add_user(client, app, "olpe")
+    async def count_steps() -> None:
+        async with db.transaction() as conn:
+            for step, n in (("started", 9), ("finished", 6), ("lead_submitted", 4)):
+                for _ in range(n):
+                    await funnel.count(conn, "familie", step)
+
+    run(client, count_steps)
+    lead(client, ["olpe"], created_at=datetime(2026, 9, 1, 10, 0, tzinfo=UTC),
+         attribution={"utm_source": "plakat", "place": "bahnhof-olpe"}, acknowledged=True)
+    moved = lead(client, ["olpe"], created_at=datetime(2026, 10, 1, 10, 0, tzinfo=UTC),
+                 follow_up="zugezogen", municipalities=("olpe", "wenden"))
+    lead(client, ["wenden"], created_at=datetime(2026, 10, 1, 10, 0, tzinfo=UTC))
+    assert status_of(client, moved, "wenden") == "neu"  # the move counts for Olpe only
+    add_user(client, "olpe")
     login(client, "staff@olpe.example.org")
     html = client.get("/partner/statistik").text
     assert html.count('role="img"') == 4 and html.count("<desc id=") == 4
     assert "<script" not in html and "style=" not in html and "<style" not in html
 
     def value(label: str) -> int:
-        m = re.search(rf'<th scope="row">{re.escape(label)}</th><td class="num">(\d+)</td>', html)
-        assert m, label
-        return int(m.group(1))
+        return funnel_value(html, label)
 
     assert value("Quiz begonnen") == 9 and value("Quiz abgeschlossen") == 6
     assert value("Bestätigt und an Sie weitergeleitet") == 2
@@ -158,43 +196,24 @@ def test_create_user_command(settings, monkeypatch, capsys):
     assert cli.main(["create-user", "--org", "suedwestfalen-agentur", "--email",
                      "chef@example.org", "--role", "admin"]) == 0
 
-    import asyncio
-
-    from campaign import auth
-    from campaign.db import Database
-
     async def check() -> tuple[object, object]:
         async with Database(settings.database) as db:
-            ok = await auth.attempt_login(db, "anna@olpe.example.org", password, "cli")
-            users = await db.fetchall("SELECT email, org, role FROM users ORDER BY id")
-            return ok.user, [tuple(u) for u in users]
+            ok = await accounts.attempt_login(db, "anna@olpe.example.org", password, "cli",
+                                              datetime.now(UTC))
+            found = await db.all(sa.select(users.c.email, users.c.org, users.c.role)
+                                 .order_by(users.c.id))
+            return ok.user, [tuple(u) for u in found]
 
-    user, users = asyncio.run(check())
+    user, found = asyncio.run(check())
     assert user is not None
-    assert users == [("anna@olpe.example.org", "olpe", "staff"),
+    assert found == [("anna@olpe.example.org", "olpe", "staff"),
                      ("chef@example.org", "suedwestfalen-agentur", "admin")]
 
 
 @pytest.mark.parametrize("org, expected", [("olpe", 1), ("suedwestfalen-agentur", 2)])
-def test_export_leads_command(tmp_path, settings, org, expected):
-    import asyncio
-    import sqlite3
-
-    from campaign.db import Database
-
-    async def create_schema() -> None:
-        async with Database(settings.database):
-            pass
-
-    asyncio.run(create_schema())
-    conn = sqlite3.connect(settings.database)
-    for i, recipient in enumerate(("olpe", "wenden")):
-        conn.execute("INSERT INTO leads (public_id, status, created_at, name) VALUES"
-                     " (?, 'confirmed', '2026-10-01T10:00:00+00:00', ?)", (f"p{i}", f"=F{i}"))
-        conn.execute("INSERT INTO lead_recipients (lead_id, org, reason, routed_at) VALUES"
-                     " (?, ?, 'municipality', '2026-10-01')", (i + 1, recipient))
-    conn.commit()
-    conn.close()
+def test_export_leads_command(client, settings, tmp_path, org, expected):
+    lead(client, ["olpe"], name="=F0", created_at=datetime(2026, 10, 1, 10, 0, tzinfo=UTC))
+    lead(client, ["wenden"], name="=F1", created_at=datetime(2026, 10, 2, 10, 0, tzinfo=UTC))
     out = tmp_path / "leads.csv"
     env = {"CAMPAIGN_DATABASE": str(settings.database), "CAMPAIGN_SECRET_KEY": "k" * 40,
            "PATH": "/usr/bin:/bin"}
@@ -208,9 +227,9 @@ def test_export_leads_command(tmp_path, settings, org, expected):
     assert len(lines) == 1 + expected and lines[1].split(";")[3] == "'=F0"
 
 
-def test_odd_ids_and_parameters_never_break_a_page(client, app):
-    lead_id = add_lead(client, app, ["olpe"])
-    add_user(client, app, "suedwestfalen-agentur", role="admin")
+def test_odd_ids_and_parameters_never_break_a_page(client):
+    lead_id = lead(client, ["olpe"])
+    add_user(client, "suedwestfalen-agentur", role="admin")
     login(client, "admin@suedwestfalen-agentur.example.org")
     token = csrf(client)
     huge = "9" * 30
@@ -229,5 +248,4 @@ def test_odd_ids_and_parameters_never_break_a_page(client, app):
         assert r.status_code in (303, 400), value
     assert client.get("/partner/postausgang", params={"requeued": "²"}).status_code == 200
     assert client.get(f"/partner/lead/{lead_id}").status_code == 200
-    assert rows(client, app, "SELECT status FROM lead_recipients")[0]["status"] == "neu"
-
+    assert status_of(client, lead_id, "olpe") == "neu"

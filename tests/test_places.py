@@ -4,66 +4,61 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
-from starlette.testclient import TestClient
 
-from campaign import auth, places
-from campaign.app import create_app
-from campaign.mail.worker import deliver_once
+from campaign.reach import channels, places
 
-from .conftest import shipped_content
-from .test_quiz_flow import FAMILY, walk
+from .support.app import all_leads, deliver, run, services, shipped_content
+from .support.forms import csrf_of, hidden_fields, link_in
+from .support.portal import add_user, login
+from .support.portal_cases import walk_quiz
 
-PASSWORD = "ein-langes-test-passwort"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
-CONFIRM = re.compile(r"http://testserver(/bestaetigen/[A-Za-z0-9._-]+)")
 FAMILY_DATA = {"name": "Anna Beispiel", "email": "anna.beispiel@example.com", "adults": "2",
                "children": "1", "child_ages": ["3-5"], "interests": ["kita_schule"],
                "timeframe": "within_year", "municipalities": ["olpe"],
                "consents": ["municipalities", "tourism"]}
 
 
-def on_loop(client, fn, *args, **kwargs):
-    return client.portal.call(lambda: fn(*args, **kwargs))
-
-
-def log_in(client, app, org: str, role: str = "staff") -> str:
-    email = f"{role}@{org}.example.org"
-    on_loop(client, auth.create_user, app.state.db, org, email, PASSWORD, role)
+def log_in(client, org: str, role: str = "staff") -> str:
+    email = add_user(client, org, role)
     client.cookies.clear()
-    token = CSRF.search(client.get("/partner/login").text).group(1)
-    r = client.post("/partner/login", data={"csrf_token": token, "email": email,
-                                            "password": PASSWORD})
+    r = login(client, email)
     assert r.status_code == 303, r.text[:300]
     return email
 
 
-def make_place(client, app, org: str = "winterberg", **kw) -> places.Place:
+def make_place(client, org: str = "winterberg", **kw) -> places.Place:
     args = {"label": "Ferienwohnung am See, Winterberg", "org": org, "target_kind": "quiz",
             "target_slug": "familie", "campaign": "Sommer 2026", "medium": "qr"}
     args.update(kw)
-    return on_loop(client, places.create_place, app.state.db, **args)
+    return run(client, places.create_place, services(client).db, **args)  # type: ignore[no-any-return]
 
 
-def scan_count(settings, code: str) -> int:
-    with sqlite3.connect(settings.database) as conn:
-        return conn.execute("SELECT COALESCE(SUM(count), 0) FROM place_scans WHERE place_code = ?",
-                            (code,)).fetchone()[0]
+def scan_count(client, code: str) -> int:
+    return run(client, places.scans, services(client).db, code)  # type: ignore[no-any-return]
 
 
 def decode_png(body: bytes) -> list[str]:
     return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(body)))]
 
 
-def test_qr_redirect_carries_the_campaign_and_counts_one_scan(client, app, settings):
-    place = make_place(client, app)
+def _columns(client, table: str) -> set[str]:
+    async def read() -> set[str]:
+        async with services(client).db.reading() as conn:
+            found = await conn.run_sync(lambda c: sa.inspect(c).get_columns(table))
+        return {col["name"] for col in found}
+
+    return run(client, read)  # type: ignore[no-any-return]
+
+
+def test_qr_redirect_carries_the_campaign_and_counts_one_scan(client):
+    place = make_place(client)
     assert re.fullmatch(r"[a-z2-9]{6}", place.code)
     r = client.get(f"/q/{place.code}")
     assert r.status_code == 303
@@ -72,15 +67,14 @@ def test_qr_redirect_carries_the_campaign_and_counts_one_scan(client, app, setti
     assert target.path == "/quiz/familie"
     assert parse_qs(target.query) == {"utm_source": [place.code], "utm_medium": ["qr"],
                                       "utm_campaign": ["sommer-2026"], "place": [place.code]}
-    assert scan_count(settings, place.code) == 1
+    assert scan_count(client, place.code) == 1
     assert "set-cookie" not in r.headers  # cookie-free
     # typed off paper in capitals it still works, and a HEAD probe is no scan
     assert client.get(f"/q/{place.code.upper()}").status_code == 303
     assert client.head(f"/q/{place.code}").status_code == 303
-    assert scan_count(settings, place.code) == 2
-    with sqlite3.connect(settings.database) as conn:
-        cols = {row[1] for row in conn.execute("PRAGMA table_info(place_scans)")}
-    assert cols == {"place_code", "day", "count"}  # nothing about the visitor
+    assert scan_count(client, place.code) == 2
+    # nothing about the visitor is stored, in the database as it really is
+    assert _columns(client, "place_scans") == {"place_code", "day", "count"}
 
 
 @pytest.mark.parametrize("kind, slug, path, extra", [
@@ -88,16 +82,16 @@ def test_qr_redirect_carries_the_campaign_and_counts_one_scan(client, app, setti
     ("municipality", "olpe", "/orte/olpe", {}),
     ("lead_form", "", "/interesse", {}),
 ])
-def test_qr_redirect_targets(client, app, kind, slug, path, extra):
-    place = make_place(client, app, target_kind=kind, target_slug=slug, medium="print")
+def test_qr_redirect_targets(client, kind, slug, path, extra):
+    place = make_place(client, target_kind=kind, target_slug=slug, medium="print")
     target = urlparse(client.get(f"/q/{place.code}").headers["location"])
     assert target.path == path
     assert parse_qs(target.query)["utm_medium"] == ["print"]
     assert parse_qs(target.query)["place"] == [place.code]
 
 
-def test_qr_redirect_keeps_the_language(client, app):
-    place = make_place(client, app)
+def test_qr_redirect_keeps_the_language(client):
+    place = make_place(client)
     assert client.get(f"/en/q/{place.code}").headers["location"].startswith("/en/quiz/familie?")
 
 
@@ -109,7 +103,7 @@ def test_unknown_code_is_a_friendly_404(client, code):
     assert 'href="/static/css/site.css"' in r.text and 'href="/"' in r.text
 
 
-def test_channel_visits_count_entries_from_outside_only(client, app, settings):
+def test_channel_visits_count_entries_from_outside_only(client, settings):
     query = "?utm_source=facebook&utm_medium=social&utm_campaign=sommer"
     client.get("/" + query)
     client.get("/orte/olpe" + query, headers={"referer": "http://testserver/"})  # inside: no
@@ -117,15 +111,15 @@ def test_channel_visits_count_entries_from_outside_only(client, app, settings):
     # behind a proxy the Host may differ; the configured public address is ours too
     client.get("/orte/olpe" + query,
                headers={"referer": settings.base_url + "/", "host": "app:8000"})
-    figures = dict(on_loop(client, places.channel_figures, app.state.db))
+    figures = dict(run(client, channels.channel_figures, services(client).db))
     assert figures[("social", "facebook")]["visits"] == 2
 
 
-def test_portal_creates_a_place_with_downloads_and_a_print_card(client, app, settings):
-    log_in(client, app, "winterberg")
+def test_portal_creates_a_place_with_downloads_and_a_print_card(client, settings):
+    log_in(client, "winterberg")
     page = client.get("/partner/orte-qr")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
-    token = CSRF.search(page.text).group(1)
+    token = csrf_of(page.text)
     r = client.post("/partner/orte-qr", data={
         "csrf_token": token, "label": "Tourist-Info Winterberg",
         "target": "municipality:winterberg",
@@ -158,9 +152,9 @@ def test_portal_creates_a_place_with_downloads_and_a_print_card(client, app, set
     assert re.findall(r"<td>(\d+)</td>", row) == ["1", "0", "0", "0"]
 
 
-def test_portal_form_errors_are_shown_with_the_form(client, app):
-    log_in(client, app, "winterberg")
-    token = CSRF.search(client.get("/partner/orte-qr").text).group(1)
+def test_portal_form_errors_are_shown_with_the_form(client):
+    log_in(client, "winterberg")
+    token = csrf_of(client.get("/partner/orte-qr").text)
     r = client.post("/partner/orte-qr", data={"csrf_token": token, "label": "",
                                               "target": "municipality:atlantis",
                                               "medium": "fax", "campaign": "!!!"})
@@ -171,12 +165,13 @@ def test_portal_form_errors_are_shown_with_the_form(client, app):
     label = re.search(r'<input type="text" id="label"[^>]*>', r.text).group(0)
     assert 'aria-describedby="label-hint label-error"' in label
     assert 'aria-invalid="true"' in label and 'id="label-error"' in r.text
-    assert on_loop(client, places.list_places, app.state.db) == []
+    db = services(client).db
+    assert run(client, places.list_places, db) == []
     # without a CSRF token nothing is created either
     r = client.post("/partner/orte-qr", data={"label": "X", "target": "landing",
                                               "medium": "qr", "campaign": "x"})
     assert r.status_code == 400
-    assert on_loop(client, places.list_places, app.state.db) == []
+    assert run(client, places.list_places, db) == []
 
 
 @pytest.mark.parametrize("label, pitch, field", [
@@ -188,59 +183,50 @@ def test_place_texts_with_control_characters_are_refused(label, pitch, field):
     """Found by the hostile-input properties: a label of only U+0000 was stored."""
     content = shipped_content()
     errors = places.validate_place(label, "landing", "", "qr", "sommer", pitch,
-                                   content.extras.get("quizzes", {}),
-                                   content.region.municipalities)
+                                   content.quizzes, content.region.municipalities)
     assert list(errors) == [field]
     assert "Steuerzeichen" in errors[field]
 
 
-def test_portal_is_scoped_to_the_organisation(client, app):
-    mine = make_place(client, app, org="winterberg", label="Hütte Winterberg")
-    theirs = make_place(client, app, org="olpe", label="Kurhaus Olpe", target_kind="landing")
+def test_portal_is_scoped_to_the_organisation(client):
+    mine = make_place(client, org="winterberg", label="Hütte Winterberg")
+    theirs = make_place(client, org="olpe", label="Kurhaus Olpe", target_kind="landing")
     assert client.get("/partner/orte-qr").status_code == 303  # login first
     assert client.get(f"/partner/orte-qr/{mine.code}/qr.png").status_code == 303
-    log_in(client, app, "winterberg")
+    log_in(client, "winterberg")
     page = client.get("/partner/orte-qr").text
     assert "Hütte Winterberg" in page and "Kurhaus Olpe" not in page
     assert client.get(f"/partner/orte-qr/{theirs.code}/qr.png").status_code == 404
     assert client.get(f"/partner/orte-qr/{theirs.code}/karte").status_code == 404
-    log_in(client, app, "suedwestfalen-agentur", role="admin")
+    log_in(client, "suedwestfalen-agentur", role="admin")
     page = client.get("/partner/orte-qr").text
     assert "Hütte Winterberg" in page and "Kurhaus Olpe" in page
     assert client.get(f"/partner/orte-qr/{theirs.code}/karte").status_code == 200
 
 
-def test_lead_through_a_qr_code_carries_the_place_to_portal_and_export(settings, smtp):
-    smtp_settings = settings.with_(smtp_url=smtp.url)
-    app = create_app(smtp_settings, content=shipped_content())
-    with TestClient(app, follow_redirects=False) as client:
-        _lead_through_qr(client, app, smtp, smtp_settings)
-
-
-def _lead_through_qr(client, app, smtp, smtp_settings):
-    place = make_place(client, app, org="olpe", label="Kurhaus Olpe")
+def test_lead_through_a_qr_code_carries_the_place_to_portal_and_export(mail_client, smtp,
+                                                                      smtp_settings):
+    client = mail_client
+    place = make_place(client, org="olpe", label="Kurhaus Olpe")
     entry = client.get(f"/q/{place.code}").headers["location"]
-    path, _, query = entry.partition("?")
-    result = walk(client, "familie", FAMILY, query="?" + query)
+    _path, _, query = entry.partition("?")
+    result = walk_quiz(client, "familie", query="?" + query)
     assert result.status_code == 200
     lead_link = unescape(re.search(r'href="(/interesse\?[^"]+)"', result.text).group(1))
     assert parse_qs(urlparse(lead_link).query)["place"] == [place.code]
     form = client.get(lead_link)
-    hidden = dict(HIDDEN.findall(form.text))
+    hidden = hidden_fields(form.text)
     assert hidden["place"] == place.code and hidden["utm_medium"] == "qr"
     r = client.post("/interesse", data={**hidden, **FAMILY_DATA})
     assert r.status_code == 303, r.text[:500]
-    assert on_loop(client, deliver_once, app.state.db, smtp_settings)["sent"] == 1
-    mail = smtp.to("anna.beispiel@example.com")[0]
-    confirm = CONFIRM.search(mail.get_body(preferencelist=("plain",)).get_content()).group(1)
-    assert client.get(confirm).status_code in (200, 303)
-    with sqlite3.connect(smtp_settings.database) as conn:
-        lead_id, place_code, status = conn.execute(
-            "SELECT id, place_code, status FROM leads").fetchone()
-    assert place_code == place.code and status == "confirmed"
+    assert deliver(client, smtp_settings)["sent"] == 1
+    [mail] = smtp.to("anna.beispiel@example.com")
+    assert client.get(link_in(mail, "bestaetigen")).status_code in (200, 303)
+    [found] = all_leads(client)
+    assert found.place_code == place.code and found.status == "confirmed"
 
-    log_in(client, app, "olpe")
-    detail = client.get(f"/partner/lead/{lead_id}")
+    log_in(client, "olpe")
+    detail = client.get(f"/partner/lead/{found.id}")
     assert detail.status_code == 200 and place.code in detail.text
     export = client.get("/partner/export.csv")
     assert export.status_code == 200 and place.code in export.text

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from html import unescape
 from urllib.parse import parse_qs, urlparse
 
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from campaign.app import create_app
-from campaign.quiz import read_outcome_token, score
-from campaign.tokens import make_token
+from campaign.core.schema import funnel_counts
+from campaign.core.tokens import make_token
+from campaign.quiz.outcome import read_outcome_token
+from campaign.quiz.scoring import score
+from campaign.web.app import create_app
 
-from .conftest import shipped_content
+from .support.app import funnel_in, rows_in, shipped_content
+from .support.forms import csrf_of
+from .support.pages import head
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MATCH = re.compile(r'<h2 class="match-name"><a href="[^"]*">([^<]+)</a>')
 FAMILY = {"kinder": ["kita"], "landschaft": ["wasser", "berge"], "wohnen": ["kleinstadt"],
           "pendeln": ["nein"], "bahn": ["5"], "freizeit": ["wintersport"],
@@ -28,7 +30,7 @@ CARE = {"bereich": ["klinik"], "schicht": ["ja"], "kinder": ["klein"], "pendeln"
 def token_of(client, path: str) -> str:
     r = client.get(path)
     assert r.status_code == 200, path
-    return CSRF.search(r.text).group(1)
+    return csrf_of(r.text)
 
 
 def start(client, quiz: str, prefix: str = "", query: str = "") -> str:
@@ -49,7 +51,7 @@ def answer(client, quiz: str, n: int, values: list[str], csrf: str, prefix: str 
 
 def walk(client, quiz: str, answers: dict[str, list[str]], prefix: str = "", query: str = ""):
     csrf = start(client, quiz, prefix, query)
-    questions = shipped_content().extras["quizzes"][quiz].questions
+    questions = shipped_content().quizzes[quiz].questions
     for n, q in enumerate(questions, 1):
         page = client.get(f"{prefix}/quiz/{quiz}/frage/{n}")
         assert page.status_code == 200
@@ -65,11 +67,9 @@ def walk(client, quiz: str, answers: dict[str, list[str]], prefix: str = "", que
     return client.get(f"{prefix}/quiz/{quiz}/ergebnis")
 
 
-def funnel(settings, quiz: str) -> dict[tuple[str, str], int]:
-    with sqlite3.connect(settings.database) as conn:
-        rows = conn.execute("SELECT step, utm_source, count FROM funnel_counts WHERE quiz = ?",
-                            (quiz,)).fetchall()
-    return {(step, src): n for step, src, n in rows}
+def funnel(client, quiz: str) -> dict[tuple[str, str], int]:
+    """(step, utm_source) → count of one quiz, as stored."""
+    return {(step, src): n for (q, step, src), n in funnel_in(client).items() if q == quiz}
 
 
 def set_state(client, value: str) -> None:
@@ -95,7 +95,7 @@ def test_family_walk_ranks_the_town_that_fits_the_facts_first(client):
     assert r.status_code == 200
     names = ranked_names(r.text)
     assert names[0] == "Hilchenbach"
-    expected = score(shipped_content().extras["quizzes"]["familie"], FAMILY,
+    expected = score(shipped_content().quizzes["familie"], FAMILY,
                      region.municipalities.values())
     assert names == [m.name for m in expected[:5]]
     assert "passt zu 100 %" in r.text
@@ -138,28 +138,27 @@ def test_care_walk_in_dutch_ranks_closest_hospital_town_by_the_lake_first(client
         assert 'value="medizin_pflege" checked' in form.text
 
 
-def test_funnel_moves_by_exactly_one_per_step(client, settings):
+def test_funnel_moves_by_exactly_one_per_step(client):
     q = "?utm_source=plakat&utm_medium=print&utm_campaign=herbst"
-    assert funnel(settings, "familie") == {}
+    assert funnel(client, "familie") == {}
     csrf = start(client, "familie", query=q)
-    assert funnel(settings, "familie") == {("started", "plakat"): 1}
-    questions = shipped_content().extras["quizzes"]["familie"].questions
+    assert funnel(client, "familie") == {("started", "plakat"): 1}
+    questions = shipped_content().quizzes["familie"].questions
     for n, question in enumerate(questions, 1):
         assert answer(client, "familie", n, FAMILY[question.slug], csrf).status_code == 303
-        counts = funnel(settings, "familie")
+        counts = funnel(client, "familie")
         assert counts[(f"answered:{n}", "plakat")] == 1
         assert sum(counts.values()) == 1 + n
     # going back and changing an answer is not a new step
     assert answer(client, "familie", 2, ["wald"], csrf).status_code == 303
-    assert sum(funnel(settings, "familie").values()) == 1 + len(questions)
+    assert sum(funnel(client, "familie").values()) == 1 + len(questions)
     for _ in range(2):  # reloading the outcome does not count again
         assert client.get("/quiz/familie/ergebnis").status_code == 200
-    counts = funnel(settings, "familie")
+    counts = funnel(client, "familie")
     assert counts[("finished", "plakat")] == 1
     assert sum(counts.values()) == 2 + len(questions)
-    with sqlite3.connect(settings.database) as conn:
-        row = conn.execute("SELECT utm_medium, utm_campaign FROM funnel_counts LIMIT 1").fetchone()
-    assert row == ("print", "herbst")
+    rows = rows_in(client, funnel_counts)
+    assert rows and {(r.utm_medium, r.utm_campaign) for r in rows} == {("print", "herbst")}
 
 
 def test_unknown_quiz_is_a_404_in_the_page_language(client):
@@ -236,7 +235,7 @@ def test_unknown_or_missing_answer_shows_the_error_at_the_field(client):
     # a scale only takes 1 to 5; a single choice only one value
     for n, values in ((5, ["6"]), (3, ["dorf", "stadt"])):
         for i in range(1, n):
-            q = shipped_content().extras["quizzes"]["familie"].questions[i - 1]
+            q = shipped_content().quizzes["familie"].questions[i - 1]
             answer(client, "familie", i, FAMILY[q.slug], csrf)
         r = answer(client, "familie", n, values, csrf)
         assert r.status_code == 400 and "Diese Antwort gibt es nicht" in r.text
@@ -257,7 +256,7 @@ def test_an_answer_sent_as_a_file_upload_is_no_answer(client):
 
 def test_optional_question_can_be_left_empty_and_back_link(client):
     csrf = start(client, "familie")
-    questions = shipped_content().extras["quizzes"]["familie"].questions
+    questions = shipped_content().quizzes["familie"].questions
     for n, q in enumerate(questions, 1):
         values = [] if not q.required else FAMILY[q.slug]
         assert answer(client, "familie", n, values, csrf).status_code == 303, q.slug
@@ -267,16 +266,16 @@ def test_optional_question_can_be_left_empty_and_back_link(client):
     assert client.get("/quiz/familie/ergebnis").status_code == 200
 
 
-def test_csrf_is_required(client, settings):
+def test_csrf_is_required(client):
     token_of(client, "/quiz/familie")
     r = client.post("/quiz/familie", data={"csrf_token": "forged"})
     assert r.status_code == 400 and 'href="/quiz/familie"' in r.text
-    assert funnel(settings, "familie") == {}
+    assert funnel(client, "familie") == {}
     csrf = start(client, "familie")
     r = client.post("/quiz/familie/frage/1", data={"answer": "kita"})
     assert r.status_code == 400 and "Das Formular ist abgelaufen" in r.text
     assert 'value="kita" checked' in r.text
-    assert funnel(settings, "familie") == {("started", ""): 1}
+    assert funnel(client, "familie") == {("started", ""): 1}
     assert answer(client, "familie", 1, ["kita"], csrf).status_code == 303
 
 
@@ -303,42 +302,67 @@ def test_state_cookie_is_secure_behind_https(settings):
         assert cookie.startswith("quiz=") and "Secure" in cookie and "HttpOnly" in cookie
 
 
-def test_question_pages_are_kept_once_and_every_visitor_gets_their_own_token(app, client):
-    """A question page is rendered once (pagecache.form_page); each visitor gets
-    those bytes with their own CSRF token, which works for them and nobody else."""
-    from campaign.security import CSRF_PLACEHOLDER
-
+def test_every_visitor_gets_their_own_csrf_token_on_the_same_question(app, client):
+    """Two visitors on the same question page: each page carries that visitor's
+    token, which works for them and nobody else; the pages differ in nothing else."""
     csrf_a = start(client, "familie")
     page_a = client.get("/quiz/familie/frage/1")
     with TestClient(app, follow_redirects=False) as other:
         csrf_b = start(other, "familie")
         page_b = other.get("/quiz/familie/frage/1")
         assert page_a.status_code == page_b.status_code == 200
-        assert CSRF.search(page_a.text).group(1) == csrf_a
-        assert CSRF.search(page_b.text).group(1) == csrf_b != csrf_a
-        assert CSRF_PLACEHOLDER not in page_a.text + page_b.text
+        assert csrf_of(page_a.text) == csrf_a
+        assert csrf_of(page_b.text) == csrf_b != csrf_a
         assert page_b.text.replace(csrf_b, csrf_a) == page_a.text  # the same page otherwise
-        kept = [k for k in app.state.form_page_memo if "/quiz/familie/frage/1" in k]
-        assert len(kept) == 1
         # the other visitor's token is refused, their own works
         assert answer(other, "familie", 1, ["kita"], csrf_a).status_code == 400
         assert answer(other, "familie", 1, ["kita"], csrf_b).status_code == 303
-        # back at question 1 with an answer: another kept page, the answer ticked
+        # back at question 1 with an answer: the answer ticked, for this visitor only
         again = other.get("/quiz/familie/frage/1")
         assert re.search(r'value="kita"[^>]*checked', again.text)
-        assert not re.search(r'value="kita"[^>]*checked', page_a.text)
-        assert len([k for k in app.state.form_page_memo if "/quiz/familie/frage/1" in k]) == 2
+        assert not re.search(r'value="kita"[^>]*checked', client.get(
+            "/quiz/familie/frage/1").text)
 
 
-def test_a_kept_question_page_issues_the_csrf_cookie_it_needs(app, client):
+def test_a_question_page_issues_the_csrf_cookie_it_needs(app, client):
     """A browser without the CSRF cookie (it expired; the quiz cookie is still
-    there) gets a new one with the kept page, and the token in the page fits it."""
+    there) gets a new one with the question page, and the token in the page fits it."""
     start(client, "familie")
-    client.get("/quiz/familie/frage/1")  # kept now
+    client.get("/quiz/familie/frage/1")
     with TestClient(app, follow_redirects=False) as bare:
         bare.cookies.set("quiz", client.cookies.get("quiz"))
         r = bare.get("/quiz/familie/frage/1")
         assert r.status_code == 200
         assert "csrftoken=" in r.headers.get("set-cookie", "")
-        token = CSRF.search(r.text).group(1)
+        token = csrf_of(r.text)
         assert answer(bare, "familie", 1, ["kita"], token).status_code == 303
+
+
+def test_pages_show_their_own_language_and_hint_on_every_request(client):
+    """Pages asked for in turn in German, Dutch and with a Dutch browser: each
+    answer is in its own language, and only the Dutch browser sees the hint."""
+    start(client, "familie")
+    for path in ("/orte/olpe", "/quiz/familie/frage/1", "/quiz/familie"):
+        german = client.get(path).text
+        dutch = client.get("/nl" + path).text
+        assert head(german).lang == "de" and head(dutch).lang == "nl", path
+        assert client.get(path).text == german
+        hinted = client.get(path, headers={"accept-language": "nl-NL,nl;q=0.9"}).text
+        plain = client.get(path, headers={"accept-language": "de-DE"}).text
+        assert head(hinted).lang == head(plain).lang == "de"
+        assert "language-hint" in hinted and "language-hint" not in plain, path
+        assert client.get(path, headers={"accept-language": "de"}).text == plain
+        assert "language-hint" not in client.get("/nl" + path, headers={
+            "accept-language": "nl"}).text
+
+
+def test_an_absurdly_long_question_number_is_a_404_page(client):
+    csrf = start(client, "familie")
+    path = "/quiz/familie/frage/" + "9" * 5000  # past int()'s 4300-digit limit
+    for r in (client.get(path), client.post(path, data={"csrf_token": csrf, "answer": "kita"}),
+              client.get("/nl" + path)):
+        assert r.status_code == 404
+        assert "<html lang=" in r.text and "Traceback" not in r.text
+    assert "Diese Seite gibt es nicht" in client.get(path).text
+    assert client.get("/quiz/familie/frage/" + "1" * 10).status_code == 404
+    assert client.get("/quiz/familie/frage/999999999").status_code == 404  # nine digits

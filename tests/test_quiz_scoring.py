@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from types import MappingProxyType
 
 import pytest
 
 from campaign.content import ContentError, Facts, Municipality, Text, TextList, load_content
-from campaign.quiz import (
-    Option,
-    Question,
-    Quiz,
-    answer_weights,
-    make_outcome_token,
-    read_outcome_token,
-    score,
-)
-from campaign.quiz_load import load_quiz
-from campaign.tokens import make_token
+from campaign.content.quizzes import Option, Question, Quiz, load_quiz
+from campaign.core.settings import Settings
+from campaign.core.tokens import make_token
+from campaign.quiz.outcome import make_outcome_token, read_outcome_token
+from campaign.quiz.scoring import answer_weights, score
 
-from .conftest import shipped_content
+from .support.app import shipped_content
 
 SECRET = "unit-test-secret-" + "y" * 32
 
@@ -112,10 +105,9 @@ def test_ties_are_broken_by_name_and_every_municipality_is_scored():
     assert {m.percent for m in nothing} == {0}
 
 
-def test_remembered_feature_values_belong_to_their_own_facts():
-    """score() remembers feature values and reasons per Facts object: the same
-    facts score the same every time, and other facts (a new content load with
-    the same slugs) are never answered from what was remembered."""
+def test_scores_follow_the_facts_not_the_slugs():
+    """The same facts score the same every time, and other facts under the same
+    slugs (a new content load of changed content) score by their own values."""
     answers = {"wasser": ["see"], "bahn": ["5"], "extras": ["kita", "pendeln"]}
     first = score(QUIZ, answers, [AUE, BACH])
     assert score(QUIZ, answers, [AUE, BACH]) == first
@@ -132,7 +124,7 @@ def test_remembered_feature_values_belong_to_their_own_facts():
 
 def test_shipped_quizzes_every_municipality_scored_deterministically():
     content = shipped_content()
-    quizzes = content.extras["quizzes"]
+    quizzes = content.quizzes
     assert list(quizzes)[:2] == ["familie", "pflege"]
     family = quizzes["familie"]
     assert 7 <= len(family.questions) <= 10
@@ -189,19 +181,13 @@ def test_unknown_fact_is_rejected_naming_file_question_option_field(tmp_path, fa
 
 
 def test_broken_quiz_stops_the_whole_content_load(tmp_path):
-    shipped = Path(shipped_content_dir())
+    shipped = Settings().content_dir
     target = tmp_path / "content"
     shutil.copytree(shipped, target)
     (target / "quizzes" / "kaputt.toml").write_text(BAD_QUIZ % "airport", encoding="utf-8")
     with pytest.raises(ContentError, match=r"quizzes/kaputt.toml: question 'natur', option "
                                            r"'wueste': field 'weights.airport'"):
         load_content(target)
-
-
-def shipped_content_dir() -> Path:
-    from campaign.settings import Settings
-
-    return Settings().content_dir
 
 
 @pytest.mark.parametrize("toml, field", [

@@ -4,50 +4,62 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
-from campaign import retention
-from campaign.db import Database
-from campaign.retention import months_before, purge
+from campaign.core import jobs
+from campaign.core.schema import (
+    consent_events,
+    lead_interests,
+    lead_municipalities,
+    lead_recipients,
+    leads,
+    outbox,
+)
+from campaign.leads.retention import months_before, purge
+from campaign.web import app as web_app
 
-from .test_leads import count, deliver, link_in, rows, submit
+from .support.app import all_leads, count_in, deliver, rows_in, run, services
+from .support.forms import link_in, submit
+from .support.leads import store_lead
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EMAIL = "anna.beispiel@example.com"
 
 
 @pytest.mark.parametrize("now, months, expected", [
-    ("2026-03-31T10:00:00", 1, "2026-02-28T10:00:00"),
-    ("2028-03-31T10:00:00", 1, "2028-02-29T10:00:00"),
-    ("2026-01-15T00:00:00", 24, "2024-01-15T00:00:00"),
-    ("2026-01-31T00:00:00", 13, "2024-12-31T00:00:00"),
+    ("2026-03-31T10:00:00+00:00", 1, "2026-02-28T10:00:00+00:00"),
+    ("2028-03-31T10:00:00+00:00", 1, "2028-02-29T10:00:00+00:00"),
+    ("2026-01-15T00:00:00+00:00", 24, "2024-01-15T00:00:00+00:00"),
+    ("2026-01-31T00:00:00+00:00", 13, "2024-12-31T00:00:00+00:00"),
+    ("2026-01-31T00:00:00+00:00", -1, "2026-02-28T00:00:00+00:00"),
 ])
 def test_months_before(now, months, expected):
     assert months_before(datetime.fromisoformat(now), months).isoformat() == expected
 
 
 def _purge(client, settings, now):
-    return client.portal.call(purge, client.app.state.db, settings, now)
+    return run(client, purge, services(client).db, settings, now)
 
 
 def test_pending_leads_are_deleted_after_seven_days(client, settings):
-    submit(client)
-    now = datetime.now(UTC)
+    assert submit(client).status_code == 303
+    now = services(client).clock.now()
     assert _purge(client, settings, now + timedelta(days=6)) == \
         {"deleted_pending": 0, "anonymised": 0}
-    assert count(client, "leads") == 1
+    assert len(all_leads(client)) == 1
     assert _purge(client, settings, now + timedelta(days=7, minutes=1)) == \
         {"deleted_pending": 1, "anonymised": 0}
-    assert count(client, "leads") == 0
+    assert all_leads(client) == []
+    assert count_in(client, lead_municipalities) == 0 and count_in(client, lead_interests) == 0
     # the confirmation mail with the address is gone, the anonymous consent proof stays
-    assert count(client, "outbox") == 0
-    assert count(client, "consent_events", "lead_id IS NULL AND event = 'given'") == 3
+    assert count_in(client, outbox) == 0
+    assert count_in(client, consent_events, consent_events.c.lead_id.is_(None),
+                    consent_events.c.event == "given") == 3
 
 
 def test_old_leads_are_anonymised(mail_client, smtp, smtp_settings):
@@ -56,68 +68,91 @@ def test_old_leads_are_anonymised(mail_client, smtp, smtp_settings):
     deliver(client, smtp_settings)
     assert client.get(link_in(smtp.messages[-1], "bestaetigen")).status_code == 200
     deliver(client, smtp_settings)
-    now = datetime.now(UTC)
+    now = services(client).clock.now()
     assert _purge(client, smtp_settings, now + timedelta(days=30 * 23)) == \
         {"deleted_pending": 0, "anonymised": 0}
-    assert rows(client, "SELECT status FROM leads")[0]["status"] == "confirmed"
+    assert all_leads(client)[0].status == "confirmed"
     result = _purge(client, smtp_settings, months_before(now, -24) + timedelta(minutes=1))
     assert result == {"deleted_pending": 0, "anonymised": 1}
-    lead = rows(client, "SELECT * FROM leads")[0]
-    assert lead["status"] == "anonymised"
-    assert all(lead[f] is None for f in ("name", "email", "phone", "message", "submission_key"))
-    assert lead["municipalities"] != "[]"  # the profile for the statistics stays
-    assert count(client, "lead_recipients") > 0
-    leftovers = rows(client, "SELECT COUNT(*) AS n FROM outbox WHERE instr(message, ?) > 0",
-                     (b"anna.beispiel@example.com",))
-    assert leftovers[0]["n"] == 0
-    assert count(client, "outbox", "recipient = ?", ("anna.beispiel@example.com",)) == 0
+    [lead] = all_leads(client)
+    assert lead.status == "anonymised"
+    assert all(getattr(lead, f) is None for f in ("name", "email", "phone", "message"))
+    [row] = rows_in(client, leads)
+    assert row.submission_key is None
+    assert lead.municipalities == ("olpe", "attendorn")  # the profile for the statistics stays
+    assert count_in(client, lead_recipients) > 0
+    mails = rows_in(client, outbox)
+    assert mails, "the sent mails keep their metadata"
+    for mail in mails:
+        assert EMAIL.encode() not in mail.message.lower()
+        assert mail.recipient.lower() != EMAIL
+        if mail.lead_id == lead.id:
+            assert mail.message == b""
+    # a second run finds nothing more to do
+    assert _purge(client, smtp_settings, months_before(now, -24) + timedelta(minutes=2)) == \
+        {"deleted_pending": 0, "anonymised": 0}
 
 
-def test_purge_command(tmp_path):
-    db = tmp_path / "cli.sqlite3"
-
-    async def setup() -> None:
-        async with Database(db) as d:
-            old = (datetime.now(UTC) - timedelta(days=10)).isoformat(timespec="seconds")
-            new = datetime.now(UTC).isoformat(timespec="seconds")
-            for public_id, created in (("old", old), ("new", new)):
-                await d.execute("INSERT INTO leads (public_id, created_at, email) VALUES (?, ?, ?)",
-                                (public_id, created, f"{public_id}@example.com"))
-
-    asyncio.run(setup())
-    env = {**os.environ, "CAMPAIGN_DATABASE": str(db), "CAMPAIGN_SECRET_KEY": "k" * 40}
+def test_purge_command(client, settings, tmp_path):
+    svc = services(client)
+    old = datetime.now(UTC) - timedelta(days=10)
+    run(client, store_lead, svc, at=old, confirm=False, email="old@example.com")
+    run(client, store_lead, svc, confirm=False, email="new@example.com")
+    env = {**os.environ, "CAMPAIGN_DATABASE": str(settings.database),
+           "CAMPAIGN_SECRET_KEY": "k" * 40}
+    # cwd: on PostgreSQL the data folder (share images) is ./var, here the test's own
     out = subprocess.run([sys.executable, "-m", "campaign", "purge"], check=False,
-                         capture_output=True,
-                         text=True, cwd=ROOT, env=env, timeout=60)
+                         capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "1 unconfirmed lead(s) deleted" in out.stdout
     assert "0 share image(s) unused for 30 days deleted" in out.stdout
-    left = [r[0] for r in sqlite3.connect(db).execute("SELECT public_id FROM leads")]
-    assert left == ["new"]
+    assert [lead.email for lead in all_leads(client)] == ["new@example.com"]
 
 
-def test_daily_job_runs_purge_soon_after_start(tmp_path, settings, monkeypatch):
-    monkeypatch.setattr(retention, "FIRST_RUN_DELAY", 0.0)
-    runs: list[dict[str, int]] = []
-    real = retention.purge
+def test_daily_job_purges_soon_after_start_and_once_across_instances(client, monkeypatch):
+    """The app schedules the purge as a periodic job; two instances running that
+    schedule at once purge once."""
+    svc = services(client)
+    scheduled: dict[str, Any] = {}
 
-    async def recording(db, s, now=None):
-        runs.append(await real(db, s, now))
-        return runs[-1]
+    async def capture(db, clock, name, every, job, *, poll=60.0, first_delay=0.0):
+        scheduled[name] = (every, job, first_delay)
 
-    monkeypatch.setattr(retention, "purge", recording)
+    async def no_worker(*args: Any, **kwargs: Any) -> None:
+        return None
 
-    async def go() -> None:
-        async with Database(settings.database) as db:
-            task = asyncio.create_task(retention.run_daily(SimpleNamespace(
-                state=SimpleNamespace(db=db, settings=settings))))
-            for _ in range(100):
-                if runs:
-                    break
-                await asyncio.sleep(0.01)
+    monkeypatch.setattr(jobs, "run_periodically", capture)
+    monkeypatch.setattr(web_app, "run_forever", no_worker)
+    for start in web_app.background_jobs(svc):
+        run(client, start)
+    every, daily, first_delay = scheduled["purge"]
+    assert every == timedelta(days=1)
+    assert first_delay < every.total_seconds() / 24  # soon after start, not a day later
+    monkeypatch.undo()
+
+    stale = datetime.now(UTC) - timedelta(days=8)
+    run(client, store_lead, svc, at=stale, confirm=False, email="stale@example.com")
+    run(client, store_lead, svc, confirm=False, email="fresh@example.com")
+    runs: list[int] = []
+
+    async def recording() -> None:
+        runs.append(1)
+        await daily()
+
+    async def two_instances() -> None:
+        tasks = [asyncio.create_task(jobs.run_periodically(
+            svc.db, svc.clock, "purge", every, recording, poll=0.01)) for _ in range(2)]
+        for _ in range(500):
+            if runs:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # both loops poll again meanwhile
+        for task in tasks:
             task.cancel()
+        for task in tasks:
             with pytest.raises(asyncio.CancelledError):
                 await task
 
-    asyncio.run(go())
-    assert runs == [{"deleted_pending": 0, "anonymised": 0}]
+    client.portal.call(two_instances)
+    assert runs == [1]
+    assert [lead.email for lead in all_leads(client)] == ["fresh@example.com"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from types import MappingProxyType
 
-from campaign.routing import Recipient, route
+from campaign.leads.routing import Recipient, route
 
-from .conftest import shipped_content
+from .support.app import shipped_content
 
 ALL = ("municipalities", "tourism", "skilled_workers", "agency")
 

@@ -9,10 +9,11 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from campaign.app import create_app
+from campaign.web.app import create_app
 
-from .conftest import shipped_content
-from .live import LiveServer
+from .support.app import shipped_content
+from .support.forms import csrf_of
+from .support.live import LiveServer
 
 LIMIT = 4096
 
@@ -178,3 +179,20 @@ def test_a_streamed_body_over_the_limit_gets_a_page_in_the_page_language(limited
     assert r.status_code == 413
     assert 'lang="en"' in r.text and "too large" in r.text.lower()
     assert_secure(r.headers)
+
+
+def test_the_csrf_cookie_comes_with_a_page_that_has_a_form(client):
+    """Only a page with a form issues the cookie (strictly necessary, HttpOnly,
+    SameSite); the visitor keeps it, and with it the same token on every form."""
+    assert "csrftoken=" not in client.get("/orte/olpe").headers.get("set-cookie", "")
+    first = client.get("/interesse")
+    cookie = first.headers.get("set-cookie", "")
+    assert cookie.startswith("csrftoken=")
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
+    assert "Secure" not in cookie  # http: a Secure cookie would never come back
+    again = client.get("/interesse")
+    assert "csrftoken=" not in again.headers.get("set-cookie", "")  # kept, not renewed
+    assert csrf_of(again.text) == csrf_of(first.text) == csrf_of(
+        client.get("/quiz/familie").text)
+    with TestClient(client.app, follow_redirects=False) as other:
+        assert csrf_of(other.get("/interesse").text) != csrf_of(first.text)

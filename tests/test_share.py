@@ -12,17 +12,29 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+import itsdangerous.timed
 import pytest
 from PIL import Image
 from starlette.testclient import TestClient
 
-from campaign.app import create_app
+from campaign import cli
 from campaign.content import load_content
-from campaign.settings import Settings
-from campaign.share import SHARE_HOSTS, make_result_token, read_result_token, top_slugs
+from campaign.core.settings import Settings
+from campaign.reach.share import (
+    SHARE_HOSTS,
+    Card,
+    cache_dir,
+    cached_card,
+    make_result_token,
+    prune_cards,
+    read_result_token,
+    top_slugs,
+)
+from campaign.web.app import create_app
 
-from .conftest import shipped_content
-from .test_quiz_flow import FAMILY, walk
+from .support.app import shipped_content
+from .support.portal_cases import FAMILY_ANSWERS as FAMILY
+from .support.portal_cases import walk_quiz
 
 BASE = "https://kampagne.example.org"
 
@@ -63,8 +75,7 @@ def test_og_and_twitter_tags_are_complete_on_every_page_type(base_client, settin
     pages = {"/": "de_DE", "/region/kreis-olpe": "de_DE", "/orte/winterberg": "de_DE",
              "/datenschutz": "de_DE", "/impressum": "de_DE", "/en/orte/olpe": "en_GB",
              "/nl/": "nl_NL", f"/teilen/{token}": "de_DE"}
-    quizzes = shipped_content().extras.get("quizzes") or {}
-    for slug in quizzes:
+    for slug in shipped_content().quizzes:
         pages[f"/quiz/{slug}"] = "de_DE"
     images = set()
     for path, locale in pages.items():
@@ -111,8 +122,18 @@ def _renamed_content(tmp_path: Path) -> Path:
     return folder
 
 
-def test_share_image_is_cached_and_changes_with_the_municipality_name(settings, tmp_path):
-    cache = settings.database.parent / "share-cache"
+def sqlite_settings(tmp_path: Path) -> Settings:
+    """SQLite only: the image cache lives in the data folder, which is the SQLite
+    file's folder (here a fresh one); on PostgreSQL it is the shared ``var/``."""
+    return Settings(database=str(tmp_path / "campaign.sqlite3"),
+                    secret_key="test-secret-key-" + "x" * 32, base_url="http://testserver",
+                    background=False, mail_dir=tmp_path / "mail")
+
+
+def test_share_image_is_cached_and_changes_with_the_municipality_name(tmp_path):
+    settings = sqlite_settings(tmp_path)
+    cache = cache_dir(settings)
+    assert cache == tmp_path / "share-cache"
     app = create_app(settings, content=shipped_content())
     with TestClient(app) as c:
         first = c.get("/teilen/bild/orte/winterberg.png")
@@ -167,8 +188,6 @@ def test_result_link_holds_only_quiz_and_places_and_shows_them(client, settings)
 
 
 def test_expired_result_link_is_a_friendly_410(client, settings, monkeypatch):
-    import itsdangerous.timed
-
     old = time.time() - (settings.share_ttl_days + 1) * 86400
     monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: old)
     token = make_result_token(settings.secret_key, "familie", ["olpe"])
@@ -194,7 +213,7 @@ def share_links(html: str) -> dict[str, str]:
 
 
 def test_quiz_outcome_offers_a_share_link_without_answers(client, settings):
-    result = walk(client, "familie", FAMILY)
+    result = walk_quiz(client, "familie", FAMILY)
     assert result.status_code == 200
     m = re.search(r'<a href="(/teilen/[^"]+)">', result.text)
     assert m, "outcome page links to its public result page"
@@ -216,10 +235,8 @@ def test_quiz_outcome_offers_a_share_link_without_answers(client, settings):
     assert "script" not in "".join(SHARE_A.findall(page.text)[0])
 
 
-def test_unused_share_images_and_crash_leftovers_are_pruned(settings):
-    from campaign.retention import prune_share_images
-    from campaign.share import Card, cache_dir, cached_card, prune_cards
-
+def test_unused_share_images_and_crash_leftovers_are_pruned(tmp_path, monkeypatch, capsys):
+    settings = sqlite_settings(tmp_path)
     folder = cache_dir(settings)
     now = time.time()
     shared = cached_card(Card("Olpe", "Am Biggesee", "Südwestfalen"), folder)
@@ -238,5 +255,13 @@ def test_unused_share_images_and_crash_leftovers_are_pruned(settings):
 
     assert prune_cards(folder, now=now) == 2
     assert sorted(p.name for p in folder.iterdir()) == sorted([shared.name, writing.name])
-    assert prune_share_images(settings) == 0  # nothing more to do
+    assert prune_cards(folder, now=now) == 0  # nothing more to do
     assert prune_cards(folder / "missing") == 0
+    # the retention command (cron) prunes the service's cache folder too
+    again = cached_card(Card("Wenden", "Im Grünen", "Südwestfalen"), folder)
+    os.utime(again, (month_ago, month_ago))
+    monkeypatch.setenv("CAMPAIGN_DATABASE", str(settings.database))
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", settings.secret_key)
+    assert cli.main(["purge"]) == 0
+    assert "purge: 1 share image(s)" in capsys.readouterr().out
+    assert not again.exists() and shared.exists()

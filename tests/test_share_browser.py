@@ -1,6 +1,7 @@
 """In a real browser: no page talks to any host but the service until a share link is clicked.
 
-The app runs under uvicorn on a free loopback port (tests/live.py); Debian's chromium loads
+The app runs under uvicorn on a free loopback port (tests/support/live.py), once on
+SQLite and once on PostgreSQL; Debian's chromium loads
 every public page (and a quiz run up to its outcome) while every request is
 recorded. Requests to the networks are answered by an abort here, so the
 test never reaches the internet even after the click.
@@ -18,22 +19,32 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from campaign import places
-from campaign.settings import Settings
-from campaign.share import SHARE_HOSTS, make_result_token, qr_code
+from campaign.core.settings import Settings
+from campaign.reach.places import place_url
+from campaign.reach.share import SHARE_HOSTS, make_result_token, qr_code
 
-from .conftest import shipped_content
-from .live import LiveServer
+from .support.app import shipped_content
+from .support.live import LiveServer
+from .support.postgres import PostgresCluster
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@pytest.fixture(scope="module", params=("sqlite", "postgresql"))
+def server(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster,
+           request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The service on a new SQLite file, or on a new migrated PostgreSQL database.
+
+    ``postgres`` is asked for on both backends so that the cluster starts before the
+    browser: its set-up calls ``asyncio.run``, which fails under Playwright's running loop.
+    """
     folder = tmp_path_factory.mktemp("share-browser")
-    settings = Settings(database=folder / "db.sqlite3", secret_key="share-browser-" + "s" * 32,
+    database: str | Path = folder / "db.sqlite3"
+    if request.param == "postgresql":
+        database = postgres.new_database()
+    settings = Settings(database=database, secret_key="share-browser-" + "s" * 32,
                         mail_dir=folder / "mail", background=False, min_fill_seconds=0.0)
     with LiveServer(settings) as s:
         yield s
@@ -57,7 +68,7 @@ def test_no_request_leaves_the_service_before_a_share_link_is_clicked(server, br
     paths = (["/", "/en/", "/nl/", "/datenschutz", "/impressum", f"/teilen/{token}"]
              + [f"/region/{d}" for d in region.districts]
              + [f"/orte/{m}" for m in region.municipalities]
-             + [f"/quiz/{q}" for q in shipped_content().extras.get("quizzes", {})])
+             + [f"/quiz/{q}" for q in shipped_content().quizzes])
     context = browser.new_context(base_url=server.url)
     requests: list[str] = []
     context.on("request", lambda r: requests.append(r.url))
@@ -96,7 +107,7 @@ def test_no_request_leaves_the_service_before_a_share_link_is_clicked(server, br
 
 def test_qr_svg_decodes_to_the_place_url_when_rendered(browser):
     """The SVG download, drawn by the browser, reads back as the place's address."""
-    url = places.place_url("https://kampagne.example.org", "k7m2qz")
+    url = place_url("https://kampagne.example.org", "k7m2qz")
     svg = qr_code(url, "svg")
     page = browser.new_page()
     data = base64.b64encode(svg).decode()

@@ -75,7 +75,7 @@ def _keep_dir(dirpath: str) -> bool:
 def extract(root: Path = PROJECT_DIR, config: Path = CONFIG) -> Catalog:
     """Every msgid in campaign/**.py and templates/** as a template catalog."""
     with config.open(encoding="utf-8") as fh:
-        method_map, options_map = parse_mapping_cfg(fh, str(config))
+        method_map, options_map = parse_mapping_cfg(fh, str(config))  # type: ignore[no-untyped-call]
     catalog = Catalog(project="campaign", version="1", charset="utf-8",
                       msgid_bugs_address="kampagne@suedwestfalen-agentur.example.org",
                       copyright_holder="Südwestfalen Agentur", fuzzy=False)

@@ -86,7 +86,8 @@ def feature_value(name: str, facts: Facts) -> float:
         return 1.0 if getattr(facts, fact) else 0.0
     if fact in COUNT_FEATURES:
         target = COUNT_FEATURES[fact][0]
-        return min(getattr(facts, fact), target) / target
+        count: int = getattr(facts, fact)
+        return min(count, target) / target
     if fact == "travel_minutes":
         minutes = _travel(facts, sub)[1]
         share = (TRAVEL_NONE - minutes) / (TRAVEL_NONE - TRAVEL_FULL)

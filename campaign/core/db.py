@@ -156,7 +156,7 @@ class Database:
         with self._file_lock():
             async with self._writer.connect() as conn:
                 if not self.is_sqlite:
-                    pass
+                    await conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
                     await conn.commit()
                 try:
                     applied: list[str] = await conn.run_sync(upgrade)

@@ -70,6 +70,7 @@ class Settings:
     # Retries back off 1 min, 2, 4 … up to 6 h: 12 attempts ride out about a day of
     # SMTP outage before a mail becomes a (visible, re-sendable) dead letter.
     outbox_max_attempts: int = 12
+    outbox_retry_seconds: float = 60.0  # the first retry; each further one waits twice as long
     lead_retention_months: int = 24
     pending_retention_days: int = 7
     max_body_bytes: int = 256 * 1024
@@ -127,6 +128,8 @@ class Settings:
             background=_bool(env.get("CAMPAIGN_BACKGROUND"), True),
             outbox_max_attempts=int(_number(env, "CAMPAIGN_OUTBOX_MAX_ATTEMPTS",
                                             cls.outbox_max_attempts)),
+            outbox_retry_seconds=_number(env, "CAMPAIGN_OUTBOX_RETRY_SECONDS",
+                                         cls.outbox_retry_seconds, float),
             lead_retention_months=int(_number(env, "CAMPAIGN_LEAD_RETENTION_MONTHS",
                                               cls.lead_retention_months)),
             rate_limit_per_hour=int(_number(env, "CAMPAIGN_RATE_LIMIT_PER_HOUR",

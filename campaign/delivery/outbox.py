@@ -104,6 +104,14 @@ def _own(row_id: int, worker_id: str) -> Any:
     return sa.and_(outbox.c.id == row_id, outbox.c.lease_owner == worker_id)
 
 
+async def held(db: Database, worker_id: str, row_id: int) -> bool:
+    """True while the row is still queued and leased to ``worker_id``. Erasing or
+    withdrawing a lead deletes its unsent mails, also those a worker holds."""
+    found = await db.scalar(sa.select(outbox.c.id).where(_own(row_id, worker_id),
+                                                         outbox.c.status == "queued"))
+    return found is not None
+
+
 async def record(db: Database, worker_id: str, outcomes: Sequence[tuple[str, Queued, str]],
                  *, now: datetime, max_attempts: int, backoff: Any) -> dict[str, int]:
     """Write the outcomes of sent rows in one transaction: sent, retried later, dead.
@@ -191,7 +199,8 @@ async def backlog(db: Database) -> Backlog:
     queued = sa.func.sum(sa.case((outbox.c.status == "queued", 1), else_=0))
     dead = sa.func.sum(sa.case((outbox.c.status == "dead", 1), else_=0))
     oldest = sa.func.min(sa.case((outbox.c.status == "queued", outbox.c.created_at)))
-    row = await db.one(sa.select(queued, dead, oldest))
+    row = await db.one(sa.select(queued.label("queued"), dead.label("dead"),
+                                 oldest.label("oldest")))
     if row is None:
         return Backlog(0, 0, None)
-    return Backlog(int(row[0] or 0), int(row[1] or 0), row[2])
+    return Backlog(int(row.queued or 0), int(row.dead or 0), row.oldest)

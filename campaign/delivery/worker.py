@@ -39,10 +39,11 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def backoff(attempts: int, rng: random.Random | None = None) -> float:
-    """Seconds until the next attempt: exponential, capped, with ±25 % jitter
-    so rows that failed together do not all come back in the same second."""
-    base = min(BACKOFF_MAX, BACKOFF_BASE * 2 ** max(0, attempts - 1))
+def backoff(attempts: int, rng: random.Random | None = None, first: float = BACKOFF_BASE
+            ) -> float:
+    """Seconds until the next attempt: exponential from ``first``, capped, with ±25 %
+    jitter so rows that failed together do not all come back in the same second."""
+    base = min(BACKOFF_MAX, first * 2.0 ** max(0, attempts - 1))
     return base * (rng or random).uniform(0.75, 1.25)
 
 
@@ -59,9 +60,12 @@ async def deliver_once(db: Database, settings: Any, *, worker_id: str | None = N
         return counts
     sender = parseaddr(settings.mail_from)[1]
 
+    def retry_in(attempts: int) -> float:
+        return backoff(attempts, first=settings.outbox_retry_seconds)
+
     async def note(outcome: str, row: outbox.Queued, error: str = "") -> None:
         done = await outbox.record(db, worker_id, [(outcome, row, error)], now=now,
-                                   max_attempts=settings.outbox_max_attempts, backoff=backoff)
+                                   max_attempts=settings.outbox_max_attempts, backoff=retry_in)
         for key, n in done.items():
             counts[key] += n
 
@@ -76,6 +80,9 @@ async def deliver_once(db: Database, settings: Any, *, worker_id: str | None = N
                 async with transport.session() as session:
                     while remaining and time.monotonic() < stop_at:
                         row = remaining[0]
+                        if not await outbox.held(db, worker_id, row.id):
+                            remaining.pop(0)  # its lead was erased or withdrawn meanwhile
+                            continue
                         try:
                             await session.send(row.id, sender, row.recipient, row.message_id,
                                                row.message)
@@ -99,9 +106,11 @@ async def deliver_once(db: Database, settings: Any, *, worker_id: str | None = N
                 raise
     except DeliveryFailure as exc:
         log.warning("outbox: %s; %d mail(s) wait for the next attempt", exc, len(remaining))
-        await outbox.record(db, worker_id, [("temporary", r, str(exc)) for r in remaining],
-                            now=now, max_attempts=settings.outbox_max_attempts, backoff=backoff)
-        counts["retried"] += len(remaining)
+        done = await outbox.record(db, worker_id, [("temporary", r, str(exc)) for r in remaining],
+                                   now=now, max_attempts=settings.outbox_max_attempts,
+                                   backoff=retry_in)
+        for key, n in done.items():  # the last attempt makes a dead letter here too
+            counts[key] += n
         remaining = []
     finally:
         if remaining:  # lease nearly over: hand the rest back untouched

@@ -16,7 +16,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..content import Content
 from ..content.model import Organisation
 from ..core.clock import local
 from ..core.i18n import with_language

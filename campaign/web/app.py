@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
@@ -35,17 +35,19 @@ PURGE_EVERY = timedelta(days=1)
 
 
 class CampaignApp(Starlette):
-    """Starlette with the security headers outside everything else.
+    """Starlette with the security headers and the language outside everything else.
 
     Starlette puts its server-error handling outermost, before any middleware;
-    the headers go around it here, so that a 500 page carries them too."""
+    these two go around it here, so that a 500 page carries the headers too and
+    is in the page's language (the language is a context variable set around
+    the app, and the prefix-free path is what the error page links from)."""
 
     def __init__(self, *, https: bool, **options: Any) -> None:
         self.https = https
         super().__init__(**options)
 
     def build_middleware_stack(self) -> Any:
-        return SecurityHeaders(super().build_middleware_stack(), https=self.https)
+        return SecurityHeaders(Language(super().build_middleware_stack()), https=self.https)
 
 
 def build_services(settings: Settings, content: Content, env: Any) -> Services:
@@ -55,7 +57,7 @@ def build_services(settings: Settings, content: Content, env: Any) -> Services:
     return Services(settings=settings, db=db, content=content, mailer=mailer, clock=Clock())
 
 
-def background_jobs(svc: Services) -> list[Callable[[], Awaitable[None]]]:
+def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]]]:
     """Work that runs beside the web requests: the outbox worker in every
     instance (leases keep them apart), the periodic jobs in one at a time."""
 
@@ -87,7 +89,8 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await svc.db.open()  # applies migrations under a lock
-        tasks = [asyncio.create_task(job()) for job in background_jobs(svc)] \
+        tasks: list[asyncio.Task[Any]] = [
+            asyncio.create_task(job()) for job in background_jobs(svc)] \
             if settings.background else []
         try:
             yield
@@ -102,8 +105,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app = CampaignApp(
         https=settings.https,
         routes=routes(),
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
-                    Middleware(Language)],
+        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: errors.http_error, BodyTooLarge: errors.too_large,
                             DatabaseUnavailable: errors.unavailable,
                             Exception: errors.server_error},

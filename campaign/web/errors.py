@@ -44,9 +44,9 @@ def render_error(request: Request, status: int, detail: str | None = None,
         message = _("Wir warten kurz auf unsere Datenbank. Bitte versucht es in einer Minute "
                     "noch einmal; es ist nichts verloren gegangen.")
     try:
-        return request.app.state.render(request, "errors/error.html",
-                                        {"status": status, "title": title, "message": message},
-                                        status_code=status, headers=headers)
+        return request.app.state.render(  # type: ignore[no-any-return]
+            request, "errors/error.html", {"status": status, "title": title, "message": message},
+            status_code=status, headers=headers)
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
         return PlainTextResponse(title, status_code=status, headers=headers)

@@ -1,8 +1,8 @@
 """ASGI middleware, one concern each: security headers, the body size limit, the language.
 
-None of them touches the database. ``SecurityHeaders`` sits outside
-Starlette's own error handling (see ``app.CampaignApp``), so even a 500 page
-carries the headers.
+None of them touches the database. ``SecurityHeaders`` and ``Language`` sit
+outside Starlette's own error handling (see ``app.CampaignApp``), so even a
+500 page carries the headers and is in the page's language.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Playwright harness: Debian's chromium against a live uvicorn server.
 
 One server, one SMTP catcher and one browser per test module keep the
-browser tests fast. Every context records the requests it makes and the
-console messages it prints, so privacy and CSP checks come for free.
+browser tests fast; the server and its catcher are made once per database
+backend (SQLite, PostgreSQL), so every browser test runs on both. Every
+context records the requests it makes and the console messages it prints,
+so privacy and CSP checks come for free.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from urllib.parse import urlparse
 
 import pytest
 
-from campaign.settings import Settings
+from campaign.core.settings import Settings
 
-from ..conftest import SMTPCatcher
-from ..live import LiveServer
+from ..conftest import BACKENDS
+from ..support.live import LiveServer
+from ..support.postgres import PostgresCluster
+from ..support.smtp import SMTPCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,8 +34,15 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2,
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def live_backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of the module's ``live`` server (and of its mail catcher)."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def mail_server() -> Iterator[SMTPCatcher]:
+def mail_server(live_backend: str) -> Iterator[SMTPCatcher]:
+    """One catcher per backend: the mails of the SQLite run never answer the PostgreSQL run."""
     catcher = SMTPCatcher()
     catcher.start()
     yield catcher
@@ -39,11 +50,20 @@ def mail_server() -> Iterator[SMTPCatcher]:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, mail_server: SMTPCatcher
-         ) -> Iterator[LiveServer]:
+def live(live_backend: str, tmp_path_factory: pytest.TempPathFactory,
+         mail_server: SMTPCatcher, postgres: PostgresCluster) -> Iterator[LiveServer]:
+    """The service under uvicorn on a new SQLite file or a new, migrated PostgreSQL database.
+
+    ``postgres`` is asked for on both backends, so that the session's cluster is started
+    before the first browser: it migrates its template with ``asyncio.run``, which fails
+    once Playwright's sync API runs its event loop on this thread.
+    """
     folder = tmp_path_factory.mktemp("live")
+    database: str | Path = folder / "campaign.sqlite3"
+    if live_backend == "postgresql":
+        database = postgres.new_database()
     settings = Settings(
-        database=folder / "campaign.sqlite3",
+        database=database,
         secret_key="browser-test-secret-" + "k" * 32,
         mail_dir=folder / "mail",
         smtp_url=mail_server.url,

@@ -14,10 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from campaign import auth
-from campaign.db import Database
+from campaign.core.clock import utcnow
+from campaign.core.db import Database
+from campaign.portal.accounts import create_user
 
-from ..live import wait_until
+from ..support.live import wait_until
 from .conftest import PHONE, axe_violations, documented_cookies, sideways_overflow
 
 # Answers that make Hilchenbach (Kreis Siegen-Wittgenstein) the best match.
@@ -43,8 +44,9 @@ def portal_user(live):
 
     async def create() -> None:
         async with Database(live.settings.database) as db:
-            await auth.create_user(db, ORG, email, PASSWORD)
-            await auth.create_user(db, "suedwestfalen-agentur", ADMIN, PASSWORD, "admin")
+            await create_user(db, ORG, email, PASSWORD, now=utcnow())
+            await create_user(db, "suedwestfalen-agentur", ADMIN, PASSWORD, "admin",
+                              now=utcnow())
 
     # Playwright's sync API keeps an event loop on this thread: use another one.
     with ThreadPoolExecutor(1) as pool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..live import wait_until
+from ..support.live import wait_until
 from .conftest import PHONE, axe_violations
 
 LINK = re.compile(r"http://127\.0\.0\.1:\d+(/(?:bestaetigen|meine-daten)/[A-Za-z0-9._-]+)")

@@ -28,7 +28,7 @@ NECESSARY_COOKIES = {"csrftoken", "quiz", "session"}
 
 def shared_result(live) -> str:
     """The public page of a shared quiz result (top three, no answers)."""
-    from campaign.share import make_result_token
+    from campaign.reach.share import make_result_token
 
     token = make_result_token(live.settings.secret_key, "familie",
                               ["hilchenbach", "olpe", "winterberg"])

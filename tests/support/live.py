@@ -1,7 +1,8 @@
 """A real uvicorn server on a free loopback port, for browser and socket-level tests.
 
 The app runs in a background thread with its own event loop, on a real
-SQLite file, so requests travel through real HTTP just as in production.
+database (SQLite or PostgreSQL), so requests travel through real HTTP just as
+in production.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from typing import Any, Self
 
 import uvicorn
 
-from campaign.app import create_app
-from campaign.settings import Settings
+from campaign.core.settings import Settings
+from campaign.web.app import create_app
 
-from .conftest import free_port, shipped_content
+from .app import shipped_content
+from .smtp import free_port
 
 
 class LiveServer:

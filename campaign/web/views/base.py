@@ -14,7 +14,6 @@ from ..templating import path_for
 
 # Pages reached through a personal link: never cached, never indexed.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-MAX_ID = 2**31 - 1  # numeric path values beyond this are no id of ours
 
 
 def services(request: Request) -> Services:
