@@ -25,6 +25,8 @@ from .support.portal_cases import at_window_start, lead, status_of
 NEUTRAL = "E-Mail-Adresse oder Passwort ist nicht richtig."
 THROTTLED = "Zu viele Anmeldeversuche"
 WRONG = "falsch-falsch-falsch"
+# The rules, written out here so that a changed constant fails the tests.
+PER_ACCOUNT, PER_ADDRESS, WINDOW = 5, 20, timedelta(minutes=15)
 
 
 def _sessions(client) -> int:
@@ -104,7 +106,7 @@ def test_secure_cookie_when_the_base_url_is_https(settings):
 def test_sixth_attempt_on_an_account_is_refused_even_with_the_right_password(client):
     at_window_start(client)
     add_user(client, "olpe")
-    for _ in range(accounts.ACCOUNT_ATTEMPTS):
+    for _ in range(PER_ACCOUNT):
         r = login(client, "staff@olpe.example.org", WRONG)
         assert r.status_code == 400 and NEUTRAL in r.text
     right = login(client, "staff@olpe.example.org")
@@ -114,7 +116,7 @@ def test_sixth_attempt_on_an_account_is_refused_even_with_the_right_password(cli
     # the address typed differently is the same account
     assert login(client, " STAFF@olpe.example.org ").status_code == 429
     # unknown accounts are throttled the same way (nobody learns which exist)
-    for _ in range(accounts.ACCOUNT_ATTEMPTS):
+    for _ in range(PER_ACCOUNT):
         ghost = login(client, "geist@olpe.example.org", WRONG)
         assert ghost.status_code == 400
     ghost = login(client, "geist@olpe.example.org", WRONG)
@@ -122,8 +124,11 @@ def test_sixth_attempt_on_an_account_is_refused_even_with_the_right_password(cli
     # another account from the same address is not locked by these
     add_user(client, "wenden")
     assert login(client, "staff@wenden.example.org").status_code == 303
-    # fifteen minutes later the right password works again
-    services(client).clock.advance(accounts.LOGIN_WINDOW)
+    # still refused late in the quarter of an hour; after it the right password works again
+    clock = services(client).clock
+    clock.advance(WINDOW - timedelta(minutes=2))
+    assert login(client, "staff@olpe.example.org").status_code == 429
+    clock.advance(timedelta(minutes=2))
     client.cookies.clear()
     assert login(client, "staff@olpe.example.org").status_code == 303
 
@@ -142,25 +147,25 @@ def test_attempts_are_counted_before_the_password_is_checked(client, monkeypatch
     monkeypatch.setattr(accounts, "verify_password", counting)
     db = services(client).db
     address = "198.51.100.7"
-    for n in range(accounts.ADDRESS_ATTEMPTS):  # distinct accounts: only the address adds up
+    for n in range(PER_ADDRESS):  # distinct accounts: only the address adds up
         email = "staff@olpe.example.org" if n % 2 else f"user{n}@example.org"
         result = run(client, accounts.attempt_login, db, email,
                      PASSWORD if n % 2 else "x", address, now)
         assert result.throttled_until is None
         assert (result.user is not None) == bool(n % 2)  # ten of them signed in
-    assert len(checked) == accounts.ADDRESS_ATTEMPTS
+    assert len(checked) == PER_ADDRESS
     over = run(client, accounts.attempt_login, db, "staff@olpe.example.org", PASSWORD,
                address, now)
     assert over.user is None and over.throttled_until is not None
-    assert now < over.throttled_until <= now + accounts.LOGIN_WINDOW
-    assert len(checked) == accounts.ADDRESS_ATTEMPTS  # refused before the hash
+    assert now < over.throttled_until <= now + WINDOW
+    assert len(checked) == PER_ADDRESS  # refused before the hash
     # another address is not affected, and the account itself is not locked
     other = run(client, accounts.attempt_login, db, "staff@olpe.example.org", PASSWORD,
                 "203.0.113.9", now)
     assert other.user is not None and other.throttled_until is None
     # the window is over: the address may try again
     later = run(client, accounts.attempt_login, db, "staff@olpe.example.org", PASSWORD,
-                address, now + accounts.LOGIN_WINDOW)
+                address, now + WINDOW)
     assert later.user is not None
 
 
@@ -179,7 +184,7 @@ def test_parallel_attempts_cannot_slip_past_the_limit(client, settings):
                 for n in range(12))))
 
     results = run(client, at_once)
-    assert sum(r.throttled_until is None for r in results) == accounts.ACCOUNT_ATTEMPTS
+    assert sum(r.throttled_until is None for r in results) == PER_ACCOUNT
     assert all(r.user is None for r in results)
     assert rows_in(client, rate_counts, rate_counts.c.key.like("login-acct:%"))[0].count == 12
 
@@ -187,7 +192,7 @@ def test_parallel_attempts_cannot_slip_past_the_limit(client, settings):
 def test_a_password_reset_lifts_the_lock_of_the_account(client):
     at_window_start(client)
     add_user(client, "olpe")
-    for _ in range(accounts.ACCOUNT_ATTEMPTS + 1):
+    for _ in range(PER_ACCOUNT + 1):
         r = login(client, "staff@olpe.example.org", WRONG)
     assert r.status_code == 429
     svc = services(client)
@@ -344,6 +349,41 @@ def test_admin_resends_a_dead_letter(mail_client, smtp, smtp_settings):
     assert deliver(client, smtp_settings)["sent"] == 1
     assert [m["Subject"] for m in smtp.to("willkommen@olpe.example.org")] == ["Neue Familie"]
     assert count_in(client, audit_log, audit_log.c.action == "resend") == 1
+
+
+def test_reset_mails_are_limited_per_account_and_per_address(client, settings):
+    """Five reset mails an hour per account (on every instance, from any address) and
+    five requests per address; the counters keep no address anyone typed."""
+    add_user(client, "olpe")
+    add_user(client, "wenden")
+    second = create_app(settings, content=shipped_content())
+    with TestClient(second, follow_redirects=False, client=("203.0.113.5", 4711)) as other:
+        at_window_start(client, other, window=timedelta(hours=1))
+
+        def ask(c: TestClient, email: str) -> None:
+            r = c.post("/partner/passwort-vergessen", data={"csrf_token": csrf(c),
+                                                            "email": email})
+            assert r.status_code == 303  # the same answer, mailed or not
+            assert r.headers["location"] == "/partner/passwort-vergessen?sent=1"
+
+        def mails(email: str) -> int:
+            return count_in(client, outbox, outbox.c.kind == "password_reset",
+                            outbox.c.recipient == email)
+
+        for c in (client, other):
+            for _ in range(3):
+                ask(c, "Staff@Olpe.example.org")
+        assert mails("staff@olpe.example.org") == 5
+        # the first address asked four times so far: one more for another account works
+        ask(client, "staff@wenden.example.org")
+        assert mails("staff@wenden.example.org") == 1
+        ask(client, "niemand@example.org")  # the fifth; unknown accounts count the same
+        ask(client, "staff@wenden.example.org")  # the sixth from this address
+        assert mails("staff@wenden.example.org") == 1
+        ask(other, "staff@wenden.example.org")  # the other address has room left
+        assert mails("staff@wenden.example.org") == 2
+    keys = [r.key for r in rows_in(client, rate_counts)]
+    assert keys and not any("example.org" in k or "@" in k for k in keys)
 
 
 def test_reset_mail_is_a_proper_message(client):

@@ -84,15 +84,17 @@ def test_two_instances_share_one_postgresql_database(postgres, tmp_path):
         smtp.start()
 
         def delivered() -> Counter[str]:
-            return Counter(str(m["Message-ID"]) for m in smtp.messages
-                           if str(m["Message-ID"]).startswith("<lead."))
+            ids = (str(m["Message-ID"]).strip() for m in smtp.messages)
+            return Counter(i for i in ids if i.startswith("<lead."))
 
         try:
             wait_until(lambda: len(delivered()) >= FAMILIES * len(RECIPIENTS), timeout=180,
                        interval=0.5)
         except TimeoutError:
-            raise AssertionError(f"{len(delivered())} lead mails arrived; logs:\n"
-                                 + a.log()[-3000:] + b.log()[-3000:]) from None
+            state = subprocess.run([sys.executable, "-m", "campaign", "outbox"], cwd=ROOT,
+                                   env={**a.env}, capture_output=True, text=True).stdout
+            raise AssertionError(f"{len(delivered())} lead mails arrived; outbox:\n"
+                                 + state[-4000:] + a.log()[-2000:] + b.log()[-2000:]) from None
         time.sleep(3)  # anything sent twice would arrive by now
         per_message = delivered()
         assert len(per_message) == FAMILIES * len(RECIPIENTS)

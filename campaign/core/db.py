@@ -14,6 +14,7 @@ runs on aiosqlite's own thread. PostgreSQL: one pool for both.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -36,6 +37,7 @@ from .settings import is_postgres, sqlite_path
 log = logging.getLogger("campaign.db")
 SQLITE_BUSY_MS = 10_000  # a writer of another process holds the lock at most this long
 MIGRATION_LOCK = 7_384_011  # advisory lock key on PostgreSQL
+WAL_KEEP_BYTES = 64 * 2**20
 
 
 class DatabaseUnavailable(Exception):
@@ -135,7 +137,9 @@ class Database:
                            # a confirmed lead survives a power cut
                            "synchronous = FULL", "foreign_keys = ON",
                            # erased personal data is overwritten, not left in free pages
-                           "secure_delete = ON"):
+                           "secure_delete = ON",
+                           # after a burst of writes the WAL file shrinks back to this
+                           f"journal_size_limit = {WAL_KEEP_BYTES}"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
 
@@ -153,7 +157,7 @@ class Database:
         from .migrate import upgrade
 
         assert self._writer is not None
-        with self._file_lock():
+        async with self._file_lock():
             async with self._writer.connect() as conn:
                 if not self.is_sqlite:
                     await conn.execute(sa.select(sa.func.pg_advisory_lock(MIGRATION_LOCK)))
@@ -168,15 +172,17 @@ class Database:
                         await conn.commit()
         return applied
 
-    @contextlib.contextmanager
-    def _file_lock(self) -> Any:
+    @contextlib.asynccontextmanager
+    async def _file_lock(self) -> AsyncIterator[None]:
+        """SQLite: an exclusive lock on a file beside the database, taken in a
+        thread so that waiting for another process never stalls the event loop."""
         if not self.is_sqlite:
             yield
             return
         assert self.path is not None
         fd = os.open(f"{self.path}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -90,7 +90,7 @@ def parse_filters(params: Mapping[str, str], municipalities: Mapping[str, Any]
     """Whitelisted filters and the fields that were rejected (German msgids)."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    checks = {
+    checks: dict[str, tuple[Callable[[str], bool], str]] = {
         "status": (lambda v: v in FOLLOW_UP, "Unbekannter Bearbeitungsstand."),
         "municipality": (lambda v: v in municipalities, "Unbekannte Gemeinde."),
         "date_from": (_iso_date, "Bitte ein Datum wie 2026-01-31 angeben."),

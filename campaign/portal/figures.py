@@ -41,6 +41,8 @@ async def stats(db: Database, viewer: Viewer) -> Stats:
     where = scope(viewer, Filters())
     totals = await funnel.totals(db)
     x = lead_recipients.alias("x")
+    ack: sa.ColumnElement[bool]
+    moved: sa.ColumnElement[bool]
     if viewer.admin:
         ack = sa.exists().where(x.c.lead_id == leads.c.id, x.c.acknowledged_at.isnot(None))
         moved = sa.exists().where(x.c.lead_id == leads.c.id, x.c.status == "zugezogen")

@@ -32,7 +32,7 @@ async def count(conn: AsyncConnection, quiz: str, step: str,
 async def totals(db: Database, steps: tuple[str, ...] = STEPS) -> dict[str, int]:
     """Campaign-wide count per step, every step present (0 when none)."""
     rows = await db.all(
-        sa.select(funnel_counts.c.step, sa.func.sum(funnel_counts.c.count))
+        sa.select(funnel_counts.c.step, sa.func.sum(funnel_counts.c.count).label("n"))
         .where(funnel_counts.c.step.in_(steps)).group_by(funnel_counts.c.step))
-    found = {step: int(n or 0) for step, n in rows}
+    found = {str(row.step): int(row.n or 0) for row in rows}
     return {step: found.get(step, 0) for step in steps}

@@ -41,13 +41,15 @@ def status_of(client: TestClient, lead_id: int, org: str) -> str:
     return str(row.status)
 
 
-def at_window_start(client: TestClient) -> datetime:
-    """Move the app's clock to one second into a fresh login window, so a test's
-    attempts never straddle the boundary of two windows; returns the new now."""
-    start = window_start(utcnow(), LOGIN_WINDOW) + LOGIN_WINDOW + timedelta(seconds=1)
-    clock = services(client).clock
-    clock.offset = start - utcnow()
-    return clock.now()
+def at_window_start(*clients: TestClient, window: timedelta = LOGIN_WINDOW) -> datetime:
+    """Move the clocks of the clients' apps to one second into a fresh counting window
+    (of the login throttle, or ``window``), so a test's attempts never straddle the
+    boundary of two windows; returns the new now."""
+    start = window_start(utcnow(), window) + window + timedelta(seconds=1)
+    offset = start - utcnow()
+    for client in clients:
+        services(client).clock.offset = offset
+    return start
 
 
 def walk_quiz(client: TestClient, quiz: str = "familie", answers: dict[str, list[str]] | None

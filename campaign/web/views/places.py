@@ -14,8 +14,8 @@ from ...portal.cases import Viewer
 from ...reach import places
 from ...reach.channels import channel_figures
 from ...reach.share import qr_code
-from .base import content, services
-from .portal_auth import portal, render, see_other
+from .base import content, see_other, services
+from .portal_auth import portal, render
 
 FIELDS = ("label", "target", "medium", "campaign", "pitch")
 

@@ -20,8 +20,8 @@ from ...delivery import outbox
 from ...portal import cases, charts, figures
 from ...portal.cases import Case, Filters, Viewer, record_action
 from ...portal.export import leads_csv
-from .base import content, services
-from .portal_auth import portal, render, see_other
+from .base import content, see_other, services
+from .portal_auth import portal, render
 
 
 def _filters(request: Request) -> tuple[Filters, dict[str, str]]:

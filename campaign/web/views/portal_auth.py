@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import functools
-from datetime import timedelta
+import hashlib
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -167,6 +168,13 @@ async def forgot_form(request: Request) -> Response:
                   {"sent": "sent" in request.query_params, "errors": {}, "email": ""})
 
 
+def _reset_key(email: str) -> str:
+    """The per-account counter's key: a hash, as for logins, so the table never
+    holds an address someone typed (known or not)."""
+    digest = hashlib.sha256(accounts.normalise_email(email).encode()).hexdigest()
+    return f"reset-acct:{digest}"
+
+
 async def forgot(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
@@ -180,8 +188,7 @@ async def forgot(request: Request) -> Response:
     now = svc.clock.now()
     allowed = (await jobs.hit(svc.db, f"reset-addr:{client_address(request)}", RESET_LIMIT,
                               HOUR, now)
-               and await jobs.hit(svc.db, f"reset-acct:{accounts.normalise_email(email)}",
-                                  RESET_LIMIT, HOUR, now))
+               and await jobs.hit(svc.db, _reset_key(email), RESET_LIMIT, HOUR, now))
     user = await accounts.user_by_email(svc.db, email) if allowed else None
     if user is not None:
         await _send_reset_mail(request, user)
