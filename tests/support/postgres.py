@@ -48,11 +48,7 @@ class PostgresCluster:
             shutil.chown(self.folder, self.user)
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust",
                   "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8")
-        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                   "-c max_connections=300")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
-                  "-l", str(self.folder / "log"), "-w", "start")
+        self.start_server()
         self.sql(f"CREATE DATABASE {TEMPLATE}")
         asyncio.run(self._migrate_template())
 
@@ -73,6 +69,17 @@ class PostgresCluster:
     def restart(self) -> None:
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w",
                   "restart")
+
+    def stop_server(self) -> None:
+        """Stop the server but keep its data (a restart, a failover)."""
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def start_server(self) -> None:
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                   "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                   "-c max_connections=300")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.folder / "log"), "-w", "start")
 
     def sql(self, statement: str, database: str = "postgres") -> str:
         out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
