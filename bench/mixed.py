@@ -27,12 +27,10 @@ import time
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Client, fill_form, free_port, start_service, wait_ready
-
 import httpx2 as httpx
+from common import Client, fill_form, free_port, start_service, wait_ready
 
 SLUGS = ["olpe", "winterberg", "attendorn", "siegen", "soest", "lippstadt", "arnsberg",
          "meschede", "brilon", "iserlohn", "luedenscheid", "bad-berleburg"]

@@ -120,11 +120,12 @@ async def through_outbox(db, settings, batch: int) -> float:
 
 
 async def main(mails: int, rounds: int, batch: int) -> None:
-    from campaign.content import load_content
     from campaign.db import Database
     from campaign.mail import Mailer
     from campaign.settings import Settings
     from campaign.templating import Renderer
+
+    from campaign.content import load_content
 
     folder = Path(tempfile.mkdtemp(prefix="bench-outbox-"))
     port = free_port()

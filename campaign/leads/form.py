@@ -143,6 +143,13 @@ class OneChoice(RadioField):
         """Checked by ``one_of`` with our own message."""
 
 
+def _checked(number: int | None) -> int:
+    """A required number after validation (``required`` refused None)."""
+    if number is None:
+        raise ValueError("cleaned() before validate()")
+    return number
+
+
 def _choices(codes: tuple[str, ...], labels: Mapping[str, Any]) -> list[SelectChoice]:
     return [SelectChoice(code, labels[code]) for code in codes]
 
@@ -229,8 +236,8 @@ class LeadForm(Form):
             name=self.name.data,
             email=self.email.data,
             phone=self.phone.data or None,
-            adults=self.adults.data,
-            children=self.children.data,
+            adults=_checked(self.adults.data),
+            children=_checked(self.children.data),
             child_ages=tuple(c for c in CHILD_AGES if c in self.child_ages.data),
             interests=tuple(c for c in INTERESTS if c in self.interests.data),
             timeframe=self.timeframe.data or None,

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.db import Database
-from ..core.vocab import INTERESTS
 from ..core.schema import lead_interests, lead_municipalities, lead_recipients, leads
+from ..core.vocab import INTERESTS
 
 PERSONAL_FIELDS = ("name", "email", "phone", "message")
 ACTIVE = ("pending", "confirmed")

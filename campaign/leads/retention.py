@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from ..core.db import Database
-from ..core.settings import Settings
 from ..core.schema import leads
+from ..core.settings import Settings
 from .lifecycle import scrub
 from .records import load
 

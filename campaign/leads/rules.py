@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Container, Iterable, Sequence
 
+from ..content.consent import ordered
 from ..core.i18n import gettext as _
 from ..core.vocab import SKILLED_WORK_INTEREST
-from ..content.consent import ordered
 
 # Everything below U+0020 and DEL/C1; a message may keep its line breaks.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
