@@ -50,6 +50,7 @@ def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> st
 def settings(tmp_path: Path, database: str) -> Settings:
     return Settings(
         database=database,
+        files_dir=tmp_path,
         secret_key="test-secret-key-" + "x" * 32,
         mail_dir=tmp_path / "mail",
         base_url="http://testserver",

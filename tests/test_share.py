@@ -122,18 +122,9 @@ def _renamed_content(tmp_path: Path) -> Path:
     return folder
 
 
-def sqlite_settings(tmp_path: Path) -> Settings:
-    """SQLite only: the image cache lives in the data folder, which is the SQLite
-    file's folder (here a fresh one); on PostgreSQL it is the shared ``var/``."""
-    return Settings(database=str(tmp_path / "campaign.sqlite3"),
-                    secret_key="test-secret-key-" + "x" * 32, base_url="http://testserver",
-                    background=False, mail_dir=tmp_path / "mail")
-
-
-def test_share_image_is_cached_and_changes_with_the_municipality_name(tmp_path):
-    settings = sqlite_settings(tmp_path)
+def test_share_image_is_cached_and_changes_with_the_municipality_name(settings, tmp_path):
     cache = cache_dir(settings)
-    assert cache == tmp_path / "share-cache"
+    assert cache == tmp_path / "share-cache"  # in the data folder (CAMPAIGN_DATA_DIR)
     app = create_app(settings, content=shipped_content())
     with TestClient(app) as c:
         first = c.get("/teilen/bild/orte/winterberg.png")
@@ -235,8 +226,7 @@ def test_quiz_outcome_offers_a_share_link_without_answers(client, settings):
     assert "script" not in "".join(SHARE_A.findall(page.text)[0])
 
 
-def test_unused_share_images_and_crash_leftovers_are_pruned(tmp_path, monkeypatch, capsys):
-    settings = sqlite_settings(tmp_path)
+def test_unused_share_images_and_crash_leftovers_are_pruned(settings, monkeypatch, capsys):
     folder = cache_dir(settings)
     now = time.time()
     shared = cached_card(Card("Olpe", "Am Biggesee", "Südwestfalen"), folder)
@@ -261,6 +251,7 @@ def test_unused_share_images_and_crash_leftovers_are_pruned(tmp_path, monkeypatc
     again = cached_card(Card("Wenden", "Im Grünen", "Südwestfalen"), folder)
     os.utime(again, (month_ago, month_ago))
     monkeypatch.setenv("CAMPAIGN_DATABASE", str(settings.database))
+    monkeypatch.setenv("CAMPAIGN_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("CAMPAIGN_SECRET_KEY", settings.secret_key)
     assert cli.main(["purge"]) == 0
     assert "purge: 1 share image(s)" in capsys.readouterr().out

@@ -44,7 +44,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresCluster,
     database: str | Path = folder / "db.sqlite3"
     if request.param == "postgresql":
         database = postgres.new_database()
-    settings = Settings(database=database, secret_key="share-browser-" + "s" * 32,
+    settings = Settings(database=database, files_dir=folder,
+                        secret_key="share-browser-" + "s" * 32,
                         mail_dir=folder / "mail", background=False, min_fill_seconds=0.0)
     with LiveServer(settings) as s:
         yield s

@@ -82,9 +82,14 @@ class Settings:
     def https(self) -> bool:
         return self.base_url.startswith("https://")
 
+    # Where files of the service live (dev secret, mail folder, share images):
+    # by default the SQLite file's folder, or ./var beside a PostgreSQL database.
+    files_dir: Path | None = None
+
     @property
     def data_dir(self) -> Path:
-        """Where files of the service live: the SQLite file's folder, else ``var/``."""
+        if self.files_dir is not None:
+            return Path(self.files_dir)
         path = sqlite_path(self.database)
         return path.parent if path is not None else Path("var")
 
@@ -95,7 +100,8 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         database = env.get("CAMPAIGN_DATABASE") or DEFAULT_DATABASE
-        data_dir = Settings(database=database).data_dir
+        files = env.get("CAMPAIGN_DATA_DIR")
+        data_dir = Settings(database=database, files_dir=Path(files) if files else None).data_dir
         production = _bool(env.get("CAMPAIGN_PRODUCTION"), False)
         secret = env.get("CAMPAIGN_SECRET_KEY", "")
         if not secret:
@@ -112,6 +118,7 @@ class Settings:
         content_dir = env.get("CAMPAIGN_CONTENT_DIR")
         return cls(
             database=database,
+            files_dir=data_dir,
             db_pool_size=int(_number(env, "CAMPAIGN_DB_POOL_SIZE", cls.db_pool_size)),
             db_statement_timeout=_number(env, "CAMPAIGN_DB_STATEMENT_TIMEOUT",
                                          cls.db_statement_timeout, float),

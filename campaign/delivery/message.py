@@ -51,6 +51,7 @@ import jinja2
 
 from ..core.clock import utcnow
 from ..core.i18n import language
+from ..core.settings import Settings
 
 _LINEBREAKS = re.compile(r"[\r\n\x00-\x1f\x7f]+")
 _WORDS = Charset("utf-8")
@@ -188,5 +189,5 @@ class Mailer:
         return parseaddr(self.mail_from)[1].rpartition("@")[2] or "localhost"
 
 
-def mailer_for(settings: Any, env: jinja2.Environment) -> Mailer:
+def mailer_for(settings: Settings, env: jinja2.Environment) -> Mailer:
     return Mailer(env, settings.base_url, settings.mail_from)

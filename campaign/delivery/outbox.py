@@ -11,7 +11,7 @@ when its lease runs out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -113,7 +113,8 @@ async def held(db: Database, worker_id: str, row_id: int) -> bool:
 
 
 async def record(db: Database, worker_id: str, outcomes: Sequence[tuple[str, Queued, str]],
-                 *, now: datetime, max_attempts: int, backoff: Any) -> dict[str, int]:
+                 *, now: datetime, max_attempts: int, backoff: Callable[[int], float]
+                 ) -> dict[str, int]:
     """Write the outcomes of sent rows in one transaction: sent, retried later, dead.
 
     ``backoff(attempts)`` gives the seconds until the next attempt; the last

@@ -20,6 +20,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from ..core.settings import Settings
+
 DEFAULT_TIMEOUT = 30.0
 
 
@@ -164,7 +166,7 @@ class FileTransport:
             raise TemporaryFailure(f"could not write {target.name}: {exc}") from exc
 
 
-def transport_for(settings: Any) -> SMTPTransport | FileTransport:
+def transport_for(settings: Settings) -> SMTPTransport | FileTransport:
     """SMTP when ``settings.smtp_url`` is set, else files in ``settings.mail_dir``."""
     if settings.smtp_url:
         return SMTPTransport(settings.smtp_url)

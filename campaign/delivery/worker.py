@@ -23,8 +23,15 @@ from typing import Any
 
 from ..core.clock import utcnow
 from ..core.db import Database
+from ..core.settings import Settings
 from . import outbox
-from .transport import ConnectionLost, DeliveryFailure, PermanentFailure, transport_for
+from .transport import (
+    ConnectionLost,
+    DeliveryFailure,
+    PermanentFailure,
+    Transport,
+    transport_for,
+)
 
 log = logging.getLogger("campaign.mail")
 
@@ -47,9 +54,9 @@ def backoff(attempts: int, rng: random.Random | None = None, first: float = BACK
     return base * (rng or random).uniform(0.75, 1.25)
 
 
-async def deliver_once(db: Database, settings: Any, *, worker_id: str | None = None,
+async def deliver_once(db: Database, settings: Settings, *, worker_id: str | None = None,
                        now: datetime | None = None, batch: int = BATCH,
-                       transport: Any = None) -> dict[str, int]:
+                       transport: Transport | None = None) -> dict[str, int]:
     """Claim and send one batch over one connection; returns sent/retried/dead counts."""
     worker_id = worker_id or default_worker_id()
     now = now or utcnow()
@@ -152,7 +159,7 @@ async def reclaim_orphaned_leases(db: Database) -> int:
 Job = Callable[[], Awaitable[Any]]
 
 
-async def run_forever(db: Database, settings: Any, *, before_each: Job | None = None,
+async def run_forever(db: Database, settings: Settings, *, before_each: Job | None = None,
                       stop_after_idle: bool = False) -> dict[str, int]:
     """Deliver every ``outbox_interval`` seconds (at once again after a full batch);
     ``before_each`` runs before every round (work that queues mail, such as

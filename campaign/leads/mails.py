@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -97,7 +99,7 @@ def german_date(moment: datetime | None) -> str:
 
 
 def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
-                lang: str | None = None) -> Any:
+                lang: str | None = None) -> EmailMessage:
     """Build (not queue) a family mail in the family's language."""
     lang = lang or lead.language or "de"
     secret, mailer = svc.settings.secret_key, svc.mailer
@@ -159,13 +161,13 @@ def lead_context(svc: Services, lead: Lead, org: Organisation, reason: str
     }
 
 
-def family_address(lead: Lead) -> Any:
+def family_address(lead: Lead) -> Address | None:
     """Reply-To the family; name and address only through the header API."""
     return address(lead.email, lead.name or "") if lead.email else None
 
 
 def org_mail(svc: Services, kind: str, lead: Lead, org: Organisation, to: Organisation,
-             ctx: Mapping[str, Any]) -> Any:
+             ctx: Mapping[str, Any]) -> EmailMessage:
     """The lead mail (kind "lead"), its reminder, or the agency's note about it."""
     subject, text, html = svc.mailer.render(kind, ctx, lang="de")
     return svc.mailer.build(

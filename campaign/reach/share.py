@@ -21,6 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..core.settings import Settings
 from ..core.tokens import TokenInvalid, make_token, read_token
 
 WIDTH, HEIGHT = 1200, 630
@@ -175,7 +176,7 @@ def prune_cards(folder: Path, *, unused_days: float = UNUSED_DAYS,
     return removed
 
 
-def cache_dir(settings: Any) -> Path:
+def cache_dir(settings: Settings) -> Path:
     return Path(settings.data_dir) / "share-cache"
 
 

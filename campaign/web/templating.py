@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from ..core import i18n
+from ..core.settings import Settings
 from ..core.templates import make_environment
 from ..reach.channels import count_visit, entry_attribution
 from .csrf import CSRF_FIELD, csrf_token, issue_cookie
@@ -65,7 +66,7 @@ def _language_hint(context: Mapping[str, Any]) -> dict[str, str] | None:
 class Renderer:
     """``render(request, name, ctx)`` for views; one Jinja environment per app."""
 
-    def __init__(self, settings: Any) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.env = make_environment()
         self.env.globals.update(

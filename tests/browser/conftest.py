@@ -64,6 +64,7 @@ def live(live_backend: str, tmp_path_factory: pytest.TempPathFactory,
         database = postgres.new_database()
     settings = Settings(
         database=database,
+        files_dir=folder,
         secret_key="browser-test-secret-" + "k" * 32,
         mail_dir=folder / "mail",
         smtp_url=mail_server.url,
