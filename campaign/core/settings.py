@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 from .. import PACKAGE_DIR
 
 DEFAULT_DATABASE = "var/campaign.sqlite3"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class SettingsError(RuntimeError):
@@ -77,6 +79,8 @@ class Settings:
     rate_limit_per_hour: int = 20
     min_fill_seconds: float = 3.0
     share_ttl_days: int = 90
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks).
+    trusted_proxies: tuple[Network, ...] = ()
 
     @property
     def https(self) -> bool:
@@ -142,7 +146,20 @@ class Settings:
             rate_limit_per_hour=int(_number(env, "CAMPAIGN_RATE_LIMIT_PER_HOUR",
                                             cls.rate_limit_per_hour)),
             share_ttl_days=int(_number(env, "CAMPAIGN_SHARE_TTL_DAYS", cls.share_ttl_days)),
+            trusted_proxies=_networks(env.get("CAMPAIGN_TRUSTED_PROXIES", "")),
         )
+
+
+def _networks(text: str) -> tuple[Network, ...]:
+    """CAMPAIGN_TRUSTED_PROXIES: comma-separated addresses or networks (CIDR)."""
+    out: list[Network] = []
+    for part in text.split(","):
+        if part.strip():
+            try:
+                out.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError as exc:
+                raise SettingsError(f"CAMPAIGN_TRUSTED_PROXIES: {exc}") from exc
+    return tuple(out)
 
 
 def dev_secret(folder: Path) -> str:

@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from ...content import Content
 from ...leads.services import Services
+from ..clients import client_ip
 from ..templating import path_for
 
 # Pages reached through a personal link: never cached, never indexed.
@@ -45,5 +46,7 @@ async def read_form(request: Request) -> MultiDict:
 
 
 def client_address(request: Request) -> str:
-    """The visitor's address, for per-address limits."""
-    return request.client.host if request.client else "unknown"
+    """The visitor's address, for per-address limits (see ``web.clients``)."""
+    return client_ip(request.client.host if request.client else None,
+                     request.headers.get("x-forwarded-for"),
+                     services(request).settings.trusted_proxies)
