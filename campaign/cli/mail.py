@@ -13,6 +13,7 @@ from ..core.settings import Settings
 from ..delivery import outbox
 from ..delivery.worker import run_forever
 from ..leads.forwarding import queue_reminders
+from ..leads.mails import recipes
 from .common import opened, run, services
 
 REMINDERS_EVERY = timedelta(minutes=5)
@@ -86,6 +87,7 @@ async def _send(settings: Settings, once: bool) -> int:
 
         try:
             totals = await run_forever(svc.db, settings, before_each=reminders,
+                                       render=recipes(svc),
                                        stop_after_idle=once)
         except asyncio.CancelledError:
             return 0

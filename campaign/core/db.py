@@ -80,8 +80,9 @@ class Database:
         self.path = sqlite_path(database)
         self.pool_size = pool_size
         self.statement_timeout = statement_timeout
-        self._writer: AsyncEngine | None = None
-        self._reader: AsyncEngine | None = None
+        self._writer: AsyncEngine | None = None  # transactions that write
+        self._reader: AsyncEngine | None = None  # several reads in one snapshot
+        self._single: AsyncEngine | None = None  # one statement, no transaction around it
 
     @property
     def is_sqlite(self) -> bool:
@@ -95,19 +96,25 @@ class Database:
             self._prepare_sqlite_file()
             self._writer = self._sqlite_engine(pool_size=1, begin="BEGIN IMMEDIATE")
             self._reader = self._sqlite_engine(pool_size=self.pool_size, begin="BEGIN")
+            self._single = self._sqlite_engine(pool_size=self.pool_size, begin=None)
         else:
+            # No ping on every checkout: after a restart of the server the first
+            # statement on a dead connection fails (a 503), and SQLAlchemy then
+            # drops every pooled connection, so the next requests reconnect.
             self._writer = self._reader = create_async_engine(
                 self.url, pool_size=self.pool_size, max_overflow=self.pool_size,
-                pool_pre_ping=True, pool_timeout=10,
+                pool_timeout=10, pool_recycle=3600,
                 connect_args={"timeout": 10, "server_settings": {
                     "statement_timeout": str(int(self.statement_timeout * 1000)),
                     "timezone": "UTC"}})
+            self._single = self._writer.execution_options(isolation_level="AUTOCOMMIT")
         return await self.migrate() if migrate else []
 
     async def close(self) -> None:
-        for engine in {id(e): e for e in (self._writer, self._reader) if e}.values():
+        for engine in {id(e): e for e in (self._writer, self._reader, self._single)
+                       if e}.values():
             await engine.dispose()
-        self._writer = self._reader = None
+        self._writer = self._reader = self._single = None
 
     async def __aenter__(self) -> Database:
         await self.open()
@@ -124,7 +131,7 @@ class Database:
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             os.close(fd)
 
-    def _sqlite_engine(self, *, pool_size: int, begin: str) -> AsyncEngine:
+    def _sqlite_engine(self, *, pool_size: int, begin: str | None) -> AsyncEngine:
         engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=0,
                                      pool_timeout=60)
 
@@ -143,9 +150,10 @@ class Database:
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
 
-        @event.listens_for(engine.sync_engine, "begin")
-        def _begin(conn: Any) -> None:
-            conn.exec_driver_sql(begin)
+        if begin is not None:  # without: each statement on its own (autocommit)
+            @event.listens_for(engine.sync_engine, "begin")
+            def _begin(conn: Any) -> None:
+                conn.exec_driver_sql(begin)
 
         return engine
 
@@ -214,16 +222,28 @@ class Database:
                 raise DatabaseUnavailable(str(exc)) from exc
             raise
 
+    @contextlib.asynccontextmanager
+    async def _statement(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for one read: no BEGIN and COMMIT around a single statement."""
+        assert self._single is not None, "database not open"
+        try:
+            async with self._single.connect() as conn:
+                yield conn
+        except Exception as exc:
+            if unavailable(exc):
+                raise DatabaseUnavailable(str(exc)) from exc
+            raise
+
     async def all(self, statement: Executable) -> Sequence[Row[Any]]:
-        async with self.reading() as conn:
+        async with self._statement() as conn:
             return (await conn.execute(statement)).all()
 
     async def one(self, statement: Executable) -> Row[Any] | None:
-        async with self.reading() as conn:
+        async with self._statement() as conn:
             return (await conn.execute(statement)).first()
 
     async def scalar(self, statement: Executable) -> Any:
-        async with self.reading() as conn:
+        async with self._statement() as conn:
             return (await conn.execute(statement)).scalar()
 
     def insert(self, table: sa.Table) -> Any:

@@ -163,6 +163,9 @@ outbox = Table(
     Column("recipient", Text, nullable=False),
     Column("message_id", Text, nullable=False),
     Column("message", Bytes, nullable=False),  # the full RFC 5322 message
+    # A mail the worker builds right before sending (kind and what it needs, no
+    # personal data); ``message`` stays empty until then.
+    Column("recipe", Json),
     Column("status", String(8), nullable=False, server_default="queued"),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", UTCDateTime, nullable=False),

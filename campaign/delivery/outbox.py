@@ -38,10 +38,12 @@ class Queued:
     message_id: str
     message: bytes
     attempts: int
+    recipe: dict[str, Any] | None = None  # built by the worker when ``message`` is empty
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Queued:
-        return cls(row.id, row.recipient, row.message_id, bytes(row.message), row.attempts)
+        return cls(row.id, row.recipient, row.message_id, bytes(row.message), row.attempts,
+                   row.recipe if isinstance(row.recipe, dict) else None)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,36 @@ async def enqueue(conn: AsyncConnection, message: EmailMessage, *, kind: str,
     return int(result.scalar_one())
 
 
+async def enqueue_recipe(conn: AsyncConnection, *, kind: str, recipient: str, message_id: str,
+                         recipe: dict[str, Any], lead_id: int | None = None,
+                         org: str | None = None, now: datetime | None = None) -> int:
+    """Queue a mail the worker builds right before sending it (see ``Queued.recipe``):
+    rendering a mail costs milliseconds of CPU the request need not spend, and the
+    worker may still decide that nothing is to be sent (the lead is gone)."""
+    now = now or utcnow()
+    result = await conn.execute(outbox.insert().values(
+        kind=kind, lead_id=lead_id, org=org, recipient=recipient, message_id=message_id,
+        message=b"", recipe=recipe, next_attempt_at=now, created_at=now)
+        .returning(outbox.c.id))
+    return int(result.scalar_one())
+
+
+async def built(db: Database, worker_id: str, row_id: int, message: bytes) -> bool:
+    """Keep the bytes the worker built: every later attempt sends exactly these."""
+    async with db.transaction() as conn:
+        done = await conn.execute(outbox.update().where(_own(row_id, worker_id),
+                                                        outbox.c.status == "queued")
+                                  .values(message=message, recipe=None))
+        return bool(done.rowcount)
+
+
+async def drop(db: Database, worker_id: str, row_id: int) -> None:
+    """A recipe with nothing to send (the lead is gone, the address unknown): delete it."""
+    async with db.transaction() as conn:
+        await conn.execute(outbox.delete().where(_own(row_id, worker_id),
+                                                 outbox.c.status == "queued"))
+
+
 async def claim(db: Database, worker_id: str, *, now: datetime, batch: int,
                 lease: timedelta = LEASE) -> list[Queued]:
     """Lease up to ``batch`` due rows to ``worker_id`` and return them."""
@@ -94,7 +126,7 @@ async def claim(db: Database, worker_id: str, *, now: datetime, batch: int,
             outbox.update().where(outbox.c.id.in_(ids))
             .values(lease_owner=worker_id, lease_until=now + lease)
             .returning(outbox.c.id, outbox.c.recipient, outbox.c.message_id, outbox.c.message,
-                       outbox.c.attempts))
+                       outbox.c.attempts, outbox.c.recipe))
         claimed = sorted((Queued.from_row(r) for r in rows), key=lambda q: ids.index(q.id))
     return claimed
 

@@ -17,6 +17,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
@@ -54,15 +55,40 @@ def backoff(attempts: int, rng: random.Random | None = None, first: float = BACK
     return base * (rng or random).uniform(0.75, 1.25)
 
 
+Render = Callable[[dict[str, Any], str], Awaitable[bytes | None]]
+
+
+async def _build(db: Database, worker_id: str, rows: list[outbox.Queued],
+                 render: Render | None) -> list[outbox.Queued]:
+    """Build the messages of recipe rows; a recipe with nothing to send is dropped."""
+    ready = []
+    for row in rows:
+        if row.message or row.recipe is None:
+            ready.append(row)
+            continue
+        if render is None:  # this worker cannot build it: leave it for one that can
+            await outbox.release(db, worker_id, [row.id])
+            continue
+        message = await render(row.recipe, row.message_id)
+        if message is None:
+            await outbox.drop(db, worker_id, row.id)
+        elif await outbox.built(db, worker_id, row.id, message):
+            ready.append(replace(row, message=message, recipe=None))
+    return ready
+
+
 async def deliver_once(db: Database, settings: Settings, *, worker_id: str | None = None,
                        now: datetime | None = None, batch: int = BATCH,
-                       transport: Transport | None = None) -> dict[str, int]:
-    """Claim and send one batch over one connection; returns sent/retried/dead counts."""
+                       transport: Transport | None = None, render: Render | None = None
+                       ) -> dict[str, int]:
+    """Claim and send one batch over one connection; returns sent/retried/dead counts.
+    Rows queued as a recipe are built with ``render`` first."""
     worker_id = worker_id or default_worker_id()
     now = now or utcnow()
     transport = transport or transport_for(settings)  # a bad URL fails before claiming
-    rows = await outbox.claim(db, worker_id, now=now, batch=batch)
-    counts = {"sent": 0, "retried": 0, "dead": 0, "claimed": len(rows)}
+    claimed = await outbox.claim(db, worker_id, now=now, batch=batch)
+    counts = {"sent": 0, "retried": 0, "dead": 0, "claimed": len(claimed)}
+    rows = await _build(db, worker_id, claimed, render)
     if not rows:
         return counts
     sender = parseaddr(settings.mail_from)[1]
@@ -160,6 +186,7 @@ Job = Callable[[], Awaitable[Any]]
 
 
 async def run_forever(db: Database, settings: Settings, *, before_each: Job | None = None,
+                      render: Render | None = None,
                       stop_after_idle: bool = False) -> dict[str, int]:
     """Deliver every ``outbox_interval`` seconds (at once again after a full batch);
     ``before_each`` runs before every round (work that queues mail, such as
@@ -174,7 +201,7 @@ async def run_forever(db: Database, settings: Settings, *, before_each: Job | No
         try:
             if before_each is not None:
                 await before_each()
-            counts = await deliver_once(db, settings, worker_id=worker_id)
+            counts = await deliver_once(db, settings, worker_id=worker_id, render=render)
         except asyncio.CancelledError:
             raise
         except Exception:

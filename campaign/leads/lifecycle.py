@@ -29,7 +29,13 @@ from ..core.schema import (
 from ..reach import funnel
 from .form import LeadData
 from .forwarding import queue_routed_lead
-from .mails import FAMILY_KINDS, NOTICE_KINDS, queue_family_mail, queue_recipient_notices
+from .mails import (
+    FAMILY_KINDS,
+    NOTICE_KINDS,
+    queue_family_mail,
+    queue_family_recipe,
+    queue_recipient_notices,
+)
 from .records import HAS_DATA, Lead, load
 from .services import Services
 
@@ -65,10 +71,11 @@ async def create_pending(svc: Services, new: NewLead) -> str:
     d = new.data
     consent = svc.content.consent
     a = new.attribution
+    public_id = secrets.token_urlsafe(18)
     async with svc.db.transaction() as conn:
         lead_id = (await conn.execute(
             insert(conn, leads).values(
-                public_id=secrets.token_urlsafe(18), status="pending", created_at=now,
+                public_id=public_id, status="pending", created_at=now,
                 language=new.language, name=d.name, email=d.email, phone=d.phone,
                 message=d.message, adults=d.adults, children=d.children,
                 child_ages=list(d.child_ages), consents=list(d.consents),
@@ -96,10 +103,10 @@ async def create_pending(svc: Services, new: NewLead) -> str:
                 {"lead_id": lead_id, "grp": g, "version": consent.version, "event": "given",
                  "text_hash": consent.group_hash(g, new.language), "at": now}
                 for g in d.consents])
-        (lead,) = await load(conn, leads.c.id == lead_id)
-        await queue_family_mail(conn, svc, lead, "confirm")
+        await queue_family_recipe(conn, svc, lead_id=lead_id, public_id=public_id,
+                                  email=d.email, lang=new.language, now=now)
         await funnel.count(conn, new.quiz, "lead_submitted", a)
-    return lead.public_id
+    return public_id
 
 
 async def confirm(svc: Services, public_id: str) -> str:

@@ -10,7 +10,7 @@ an erasure in the outbox.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..content.model import Organisation
 from ..core.clock import local
 from ..core.i18n import with_language
+from ..core.schema import leads
 from ..core.tokens import TokenInvalid, make_token, read_token
 from ..core.vocab import (
     CHILD_AGE_LABELS,
@@ -31,9 +32,9 @@ from ..core.vocab import (
     german,
     german_list,
 )
-from ..delivery.message import Mailer, address, header_safe
-from ..delivery.outbox import enqueue
-from .records import Lead, deliveries
+from ..delivery.message import Mailer, addr_spec, address, header_safe
+from ..delivery.outbox import enqueue, enqueue_recipe
+from .records import Lead, deliveries, load
 from .services import Services
 
 CONFIRM_PURPOSE = "confirm"
@@ -99,7 +100,7 @@ def german_date(moment: datetime | None) -> str:
 
 
 def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
-                lang: str | None = None) -> EmailMessage:
+                lang: str | None = None, message_id: str | None = None) -> EmailMessage:
     """Build (not queue) a family mail in the family's language."""
     lang = lang or lead.language or "de"
     secret, mailer = svc.settings.secret_key, svc.mailer
@@ -113,7 +114,7 @@ def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
     return mailer.build(to=address(lead.email or "", lead.name or ""), subject=subject,
-                        text=text, html=html)
+                        text=text, html=html, message_id=message_id)
 
 
 async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
@@ -124,6 +125,43 @@ async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
     msg = family_mail(svc, lead, template, names)
     kind = "confirm" if template == "confirm" else "selfservice"
     return await enqueue(conn, msg, kind=kind, lead_id=lead.id)
+
+
+async def queue_family_recipe(conn: AsyncConnection, svc: Services, *, lead_id: int,
+                              public_id: str, email: str, lang: str, now: datetime,
+                              template: str = "confirm") -> int:
+    """Queue a family mail the worker builds (``render_recipe``): the request that
+    stores a lead does not spend milliseconds of CPU on rendering a mail."""
+    kind = "confirm" if template == "confirm" else "selfservice"
+    return await enqueue_recipe(
+        conn, kind=kind, recipient=addr_spec(email), message_id=svc.mailer.new_message_id(),
+        recipe={"mail": "family", "template": template, "lang": lang, "lead": public_id},
+        lead_id=lead_id, now=now)
+
+
+async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
+                        ) -> bytes | None:
+    """The message of a queued recipe, or None when there is nothing to send any
+    more (the lead or its address is gone: an erasure came first)."""
+    if recipe.get("mail") != "family" or not isinstance(recipe.get("lead"), str):
+        return None
+    async with svc.db.reading() as conn:
+        found = await load(conn, leads.c.public_id == recipe["lead"])
+        if not found or not found[0].email:
+            return None
+        lead = found[0]
+        orgs = svc.content.region.organisations
+        names = [orgs[d.org].name for d in await deliveries(conn, lead.id) if d.org in orgs]
+    msg = family_mail(svc, lead, str(recipe.get("template", "confirm")), names,
+                      lang=str(recipe.get("lang") or lead.language), message_id=message_id)
+    return msg.as_bytes()
+
+
+def recipes(svc: Services) -> Callable[[dict[str, Any], str], Awaitable[bytes | None]]:
+    """What the outbox worker calls to build a recipe row's message."""
+    async def render(recipe: dict[str, Any], message_id: str) -> bytes | None:
+        return await render_recipe(svc, recipe, message_id)
+    return render
 
 
 # -- to the organisations ------------------------------------------------------------------

@@ -21,6 +21,7 @@ from ..core.settings import Settings
 from ..delivery.message import Mailer
 from ..delivery.worker import run_forever
 from ..leads.forwarding import queue_reminders
+from ..leads.mails import recipes
 from ..leads.retention import purge
 from ..leads.services import Services
 from ..reach.share import cache_dir, prune_cards
@@ -70,7 +71,7 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
         await asyncio.to_thread(prune_cards, cache_dir(svc.settings))
 
     return [
-        lambda: run_forever(svc.db, svc.settings),
+        lambda: run_forever(svc.db, svc.settings, render=recipes(svc)),
         lambda: jobs.run_periodically(svc.db, svc.clock, "reminders", REMINDERS_EVERY,
                                       reminders, poll=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "purge", PURGE_EVERY, daily,

@@ -12,6 +12,7 @@ from campaign.content import Content, load_content
 from campaign.core.db import Database
 from campaign.core.settings import Settings
 from campaign.delivery.worker import deliver_once
+from campaign.leads.mails import recipes
 from campaign.leads.services import Services
 
 _CONTENT: list[Content] = []
@@ -39,6 +40,7 @@ def run(client: TestClient, fn: Callable[..., Any], *args: Any, **kwargs: Any) -
 def deliver(client: TestClient, settings: Settings | None = None, **kwargs: Any) -> dict[str, int]:
     """One run of the outbox worker against the app's database."""
     svc = services(client)
+    kwargs.setdefault("render", recipes(svc))
     return run(client, deliver_once, svc.db, settings or svc.settings, **kwargs)  # type: ignore[no-any-return]
 
 
