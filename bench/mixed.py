@@ -173,6 +173,10 @@ def main() -> int:
     p.add_argument("--duration", type=float, default=30.0, help="seconds per run")
     p.add_argument("--database", default="", help="CAMPAIGN_DATABASE (default: a new SQLite)")
     p.add_argument("--rounds", type=int, default=2, help="runs of each server, alternating")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an extra setting for the service (repeatable)")
+    p.add_argument("--submit-weight", type=int, default=dict(MIX)["lead_submit"],
+                   help="weight of lead submissions in the mix (of %d)" % sum(w for _, w in MIX))
     args = p.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="campaign-mixed-"))
     base_port, port = free_port(), free_port()
@@ -182,6 +186,8 @@ def main() -> int:
     env = {"CAMPAIGN_RATE_LIMIT_PER_HOUR": "1000000000"}
     if args.database:
         env["CAMPAIGN_DATABASE"] = args.database
+    env.update(item.split("=", 1) for item in args.env)
+    MIX[:] = [(k, args.submit_weight if k == "lead_submit" else w) for k, w in MIX]
     service = start_service(folder, port, **env)
     try:
         wait_ready(f"http://127.0.0.1:{base_port}/", baseline)

@@ -13,10 +13,12 @@ import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .clock import Clock
 from .db import Database, DatabaseUnavailable, increment, insert
@@ -69,12 +71,31 @@ def window_start(now: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(stamp, UTC)
 
 
+@dataclass(frozen=True)
+class Limit:
+    """At most ``limit`` attempts per ``key`` in each ``window``."""
+
+    key: str
+    limit: int
+    window: timedelta
+
+
+class LimitReached(Exception):
+    """Raised inside a transaction that must not go on (it rolls back, count and all)."""
+
+
+async def hit_in(conn: AsyncConnection, limit: Limit, now: datetime) -> bool:
+    """Count one attempt inside the caller's transaction; False when over the limit.
+    Counting in the transaction that then stores something makes both one step."""
+    count = await increment(conn, rate_counts, {
+        "key": limit.key[:200], "window_start": window_start(now, limit.window)})
+    return count <= limit.limit
+
+
 async def hit(db: Database, key: str, limit: int, window: timedelta, now: datetime) -> bool:
     """Count one attempt for ``key`` in its current window; False when over ``limit``."""
     async with db.transaction() as conn:
-        count = await increment(conn, rate_counts,
-                                {"key": key[:200], "window_start": window_start(now, window)})
-    return count <= limit
+        return await hit_in(conn, Limit(key, limit, window), now)
 
 
 async def attempts(db: Database, key: str, window: timedelta, now: datetime) -> int:

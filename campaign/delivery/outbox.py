@@ -94,15 +94,6 @@ async def enqueue_recipe(conn: AsyncConnection, *, kind: str, recipient: str, me
     return int(result.scalar_one())
 
 
-async def built(db: Database, worker_id: str, row_id: int, message: bytes) -> bool:
-    """Keep the bytes the worker built: every later attempt sends exactly these."""
-    async with db.transaction() as conn:
-        done = await conn.execute(outbox.update().where(_own(row_id, worker_id),
-                                                        outbox.c.status == "queued")
-                                  .values(message=message, recipe=None))
-        return bool(done.rowcount)
-
-
 async def drop(db: Database, worker_id: str, row_id: int) -> None:
     """A recipe with nothing to send (the lead is gone, the address unknown): delete it."""
     async with db.transaction() as conn:
@@ -150,7 +141,8 @@ async def record(db: Database, worker_id: str, outcomes: Sequence[tuple[str, Que
     """Write the outcomes of sent rows in one transaction: sent, retried later, dead.
 
     ``backoff(attempts)`` gives the seconds until the next attempt; the last
-    attempt turns a temporary failure into a dead letter."""
+    attempt turns a temporary failure into a dead letter. A row built from its
+    recipe in this run keeps the built bytes, so a retry sends exactly them."""
     counts = {"sent": 0, "retried": 0, "dead": 0}
     unlease = {"lease_owner": None, "lease_until": None}
     async with db.transaction() as conn:
@@ -166,6 +158,8 @@ async def record(db: Database, worker_id: str, outcomes: Sequence[tuple[str, Que
                 outcome = "retried"
                 values = {"last_error": error[:500],
                           "next_attempt_at": now + timedelta(seconds=backoff(attempts))}
+            if row.recipe is not None and row.message:
+                values.update(message=row.message, recipe=None)
             await conn.execute(outbox.update().where(_own(row.id, worker_id))
                                .values(attempts=attempts, **values, **unlease))
             counts[outcome] += 1

@@ -72,8 +72,8 @@ async def _build(db: Database, worker_id: str, rows: list[outbox.Queued],
         message = await render(row.recipe, row.message_id)
         if message is None:
             await outbox.drop(db, worker_id, row.id)
-        elif await outbox.built(db, worker_id, row.id, message):
-            ready.append(replace(row, message=message, recipe=None))
+        else:  # the outcome stores the bytes with it (outbox.record)
+            ready.append(replace(row, message=message))
     return ready
 
 

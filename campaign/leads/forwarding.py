@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.db import Database, insert
 from ..core.schema import lead_recipients, leads
 from ..delivery.outbox import enqueue
-from .mails import lead_context, org_mail
+from .mails import lead_context, org_mail, queue_org_recipe
 from .records import Lead, load
 from .routing import Recipient, route
 from .services import Services
@@ -40,8 +40,7 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
             .on_conflict_do_nothing())
         if not inserted.rowcount:
             continue
-        msg = org_mail(svc, "lead", lead, org, org, lead_context(svc, lead, org, rcpt.reason))
-        await enqueue(conn, msg, kind="lead", lead_id=lead.id, org=rcpt.org)
+        await queue_org_recipe(conn, svc, lead, org, rcpt.reason, now)
     return recipients
 
 

@@ -17,7 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..core import jobs
 from ..core.db import insert
+from ..core.jobs import Limit, LimitReached
 from ..core.schema import (
     consent_events,
     lead_interests,
@@ -62,17 +64,21 @@ def submission_key(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()[:32]
 
 
-async def create_pending(svc: Services, new: NewLead) -> str:
+async def create_pending(svc: Services, new: NewLead, limit: Limit | None = None) -> str:
     """Store a pending lead, its 'given' consent events and the confirmation mail.
 
     A submission already stored (same ``new.submission``) stores nothing more
-    and sends no second mail; its lead's public id is returned."""
+    and sends no second mail; its lead's public id is returned. With ``limit``
+    the submission is counted first, in the same transaction: over the limit
+    nothing is stored and ``LimitReached`` is raised."""
     now = svc.clock.now()
     d = new.data
     consent = svc.content.consent
     a = new.attribution
     public_id = secrets.token_urlsafe(18)
     async with svc.db.transaction() as conn:
+        if limit is not None and not await jobs.hit_in(conn, limit, now):
+            raise LimitReached(limit.key)
         lead_id = (await conn.execute(
             insert(conn, leads).values(
                 public_id=public_id, status="pending", created_at=now,

@@ -10,6 +10,7 @@ an erasure in the outbox.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from email.headerregistry import Address
@@ -139,22 +140,49 @@ async def queue_family_recipe(conn: AsyncConnection, svc: Services, *, lead_id: 
         lead_id=lead_id, now=now)
 
 
+async def queue_org_recipe(conn: AsyncConnection, svc: Services, lead: Lead,
+                           org: Organisation, reason: str, now: datetime) -> int:
+    """Queue the lead mail to ``org`` for the worker to build (the confirming
+    request neither renders it nor holds the write lock while doing so)."""
+    return await enqueue_recipe(
+        conn, kind="lead", recipient=addr_spec(org.email),
+        message_id=svc.mailer.stable_message_id("lead", lead.public_id, org.slug),
+        recipe={"mail": "org", "lead": lead.public_id, "org": org.slug, "reason": reason},
+        lead_id=lead.id, org=org.slug, now=now)
+
+
 async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
                         ) -> bytes | None:
     """The message of a queued recipe, or None when there is nothing to send any
-    more (the lead or its address is gone: an erasure came first)."""
-    if recipe.get("mail") != "family" or not isinstance(recipe.get("lead"), str):
+    more (the lead or its address is gone: an erasure came first). The mail is
+    built on a worker thread, so that rendering never holds up the event loop."""
+    if not isinstance(recipe.get("lead"), str):
         return None
     async with svc.db.reading() as conn:
         found = await load(conn, leads.c.public_id == recipe["lead"])
         if not found or not found[0].email:
             return None
         lead = found[0]
-        orgs = svc.content.region.organisations
-        names = [orgs[d.org].name for d in await deliveries(conn, lead.id) if d.org in orgs]
-    msg = family_mail(svc, lead, str(recipe.get("template", "confirm")), names,
-                      lang=str(recipe.get("lang") or lead.language), message_id=message_id)
-    return msg.as_bytes()
+        delivered = await deliveries(conn, lead.id)
+    orgs = svc.content.region.organisations
+    if recipe.get("mail") == "family":
+        names = [orgs[d.org].name for d in delivered if d.org in orgs]
+        template = str(recipe.get("template", "confirm"))
+        lang = str(recipe.get("lang") or lead.language)
+
+        def build() -> bytes:
+            msg = family_mail(svc, lead, template, names, lang=lang, message_id=message_id)
+            return msg.as_bytes()
+    elif recipe.get("mail") == "org" and recipe.get("org") in orgs:
+        org = orgs[str(recipe["org"])]
+        reason = str(recipe.get("reason", ""))
+
+        def build() -> bytes:
+            msg = org_mail(svc, "lead", lead, org, org, lead_context(svc, lead, org, reason))
+            return msg.as_bytes()
+    else:
+        return None
+    return await asyncio.to_thread(build)
 
 
 def recipes(svc: Services) -> Callable[[dict[str, Any], str], Awaitable[bytes | None]]:

@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.routing import Mount, Route
 
 from ..content import Content, load_content
 from ..core import i18n, jobs
@@ -103,9 +104,10 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
                     await task
             await svc.db.close()
 
+    table = routes()
     app = CampaignApp(
         https=settings.https,
-        routes=routes(),
+        routes=table,
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: errors.http_error, BodyTooLarge: errors.too_large,
                             DatabaseUnavailable: errors.unavailable,
@@ -115,4 +117,5 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
     app.state.settings = settings
     app.state.services = svc
     app.state.render = renderer
+    app.state.named_routes = {r.name: r for r in table if isinstance(r, Route | Mount)}
     return app

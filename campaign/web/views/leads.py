@@ -159,15 +159,17 @@ async def lead_submit(request: Request) -> Response:
         log.info("lead form: submitted too fast, nothing stored")
         form.started.data = _started(request)
         return refuse(400, "too_fast")
-    if not await jobs.hit(svc.db, f"lead:{client_address(request)}",
-                          svc.settings.rate_limit_per_hour, HOUR, svc.clock.now()):
-        log.info("lead form: rate limit reached, nothing stored")
-        return refuse(429, "rate_limited")
     outcome = origin["outcome"]
-    await lifecycle.create_pending(svc, lifecycle.NewLead(
+    new = lifecycle.NewLead(
         form.cleaned(), i18n.current_language.get(), origin["attribution"], origin["quiz"],
         outcome["top"] if outcome else None,
-        submission=lifecycle.submission_key(await request.body())))
+        submission=lifecycle.submission_key(await request.body()))
+    limit = jobs.Limit(f"lead:{client_address(request)}", svc.settings.rate_limit_per_hour, HOUR)
+    try:
+        await lifecycle.create_pending(svc, new, limit)
+    except jobs.LimitReached:
+        log.info("lead form: rate limit reached, nothing stored")
+        return refuse(429, "rate_limited")
     return see_other(request, "lead_thanks")
 
 
