@@ -176,7 +176,7 @@ def main() -> int:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="an extra setting for the service (repeatable)")
     p.add_argument("--submit-weight", type=int, default=dict(MIX)["lead_submit"],
-                   help="weight of lead submissions in the mix (of %d)" % sum(w for _, w in MIX))
+                   help=f"weight of lead submissions in the mix (of {sum(w for _, w in MIX)})")
     args = p.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="campaign-mixed-"))
     base_port, port = free_port(), free_port()
