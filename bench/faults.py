@@ -1,12 +1,15 @@
 """Delivery under faults: no lead may be lost when SMTP goes away or the service dies.
 
     python bench/faults.py [--leads 1000] [--workers 8] [--smtp-down 3] [--timeout 900]
+                           [--postgresql --instances 2]
 
 Families submit the lead form and confirm from the mail they receive, all
 through real HTTP against ``uvicorn_run.py`` (real SQLite file, outbox worker
 on). The mail server is an aiosmtpd server inside this process. During the
 run the mail server is stopped for a while, and the service is killed with
 SIGKILL and started again on the same database — timed for the hard case,
+(with ``--postgresql --instances 2``: two instances on one throwaway PostgreSQL
+server, families spread over both, the first one killed and restarted),
 while its outbox worker holds a batch leased and mails are on the wire. At the
 end every confirmed lead must have reached every recipient routed to it, and
 every mail in the outbox must have arrived: the script prints leads, expected
@@ -26,12 +29,12 @@ come back after the worker's back-off (about a minute): the run takes that long.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import email.policy
 import http.client
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -43,8 +46,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(ROOT))
+import sqlalchemy as sa
 from common import Client, fill_form, free_port, start_service
+
+from campaign.core.db import Database
+from campaign.core.schema import lead_recipients, leads, outbox
 
 CONFIRM = re.compile(r"https?://[^/\s]+(/bestaetigen/[A-Za-z0-9._-]+)")
 
@@ -87,10 +96,11 @@ class MailServer:
 class Service:
     """The service as a subprocess that can be killed and started again."""
 
-    def __init__(self, folder: Path, port: int, smtp_port: int) -> None:
+    def __init__(self, folder: Path, port: int, smtp_port: int, database: str) -> None:
         self.folder, self.port = folder, port
         self.env = {"CAMPAIGN_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
-                    "CAMPAIGN_RATE_LIMIT_PER_HOUR": "1000000000"}
+                    "CAMPAIGN_RATE_LIMIT_PER_HOUR": "1000000000",
+                    "CAMPAIGN_DATABASE": database, "CAMPAIGN_DATA_DIR": str(folder)}
         self.proc: subprocess.Popen[Any] | None = None
         self.up = threading.Event()
 
@@ -142,22 +152,31 @@ def persist(action: Any, service: Service, what: str) -> int:
     raise RuntimeError(f"gave up on {what}")
 
 
-def db_rows(folder: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(folder / "campaign.sqlite3", timeout=30)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
+def db_rows(database: str, query: Any) -> list[tuple[Any, ...]]:
+    """Rows of a Core query, read with the service's own database layer."""
+    async def read() -> list[tuple[Any, ...]]:
+        db = Database(database, pool_size=1)
+        await db.open(migrate=False)
+        try:
+            return [tuple(r) for r in await db.all(query)]
+        finally:
+            await db.close()
+
+    return asyncio.run(read())
 
 
-def wait_for_lease(folder: Path, timeout: float = 15.0) -> int:
-    """Wait until the worker has claimed a batch it has not finished: kill then."""
+def count(database: str, *where: Any, table: Any = outbox) -> int:
+    return int(db_rows(database, sa.select(sa.func.count()).select_from(table)
+                       .where(*where))[0][0])
+
+
+def wait_for_lease(database: str, timeout: float = 15.0) -> int:
+    """Wait until a worker has claimed a batch it has not finished: kill then."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        leased = db_rows(folder, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'"
-                                 " AND lease_owner IS NOT NULL")[0][0]
+        leased = count(database, outbox.c.status == "queued", outbox.c.lease_owner.isnot(None))
         if leased:
-            return int(leased)
+            return leased
         time.sleep(0.005)
     return 0
 
@@ -168,22 +187,40 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--timeout", type=float, default=900.0)
     ap.add_argument("--smtp-down", type=float, default=3.0, help="seconds without SMTP")
+    ap.add_argument("--postgresql", action="store_true",
+                    help="a throwaway PostgreSQL server instead of the SQLite file")
+    ap.add_argument("--instances", type=int, default=1, help="service processes")
     args = ap.parse_args()
     started = time.monotonic()
     folder = Path(tempfile.mkdtemp(prefix="campaign-faults-"))
+    cluster = None
+    database = str(folder / "campaign.sqlite3")
+    if args.postgresql:
+        from tests.support.postgres import PostgresCluster
+
+        cluster = PostgresCluster()
+        cluster.start()
+        database = cluster.new_database(migrated=False)
     mail = MailServer(free_port())
     mail.start()
-    service = Service(folder, free_port(), mail.port)
-    service.start()
+    services = [Service(folder / f"instance-{i}", free_port(), mail.port, database)
+                for i in range(args.instances)]
+    for service in services:
+        service.folder.mkdir()
+        service.start()
     try:
-        return run(args, folder, mail, service, started)
+        return run(args, database, mail, services, started)
     finally:
-        service.stop()
+        for service in services:
+            service.stop()
         mail.stop()
+        if cluster is not None:
+            cluster.stop()
 
 
-def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Service,
+def run(args: argparse.Namespace, database: str, mail: MailServer, services: list[Service],
         started: float) -> int:
+    service = services[0]  # the one that is killed
     base = f"http://127.0.0.1:{service.port}"
     client = Client(base)
     status, _, html = client.request("/interesse?orte=hilchenbach,olpe")
@@ -197,7 +234,8 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
         body = urllib.parse.urlencode(
             [(k, f"family{i}@example.org" if v == "family@example.org" else v)
              for k, v in fields]).encode()
-        return persist(lambda: request(service.port, "POST", path, body, cookie), service,
+        via = services[i % len(services)]  # families spread over the instances
+        return persist(lambda: request(via.port, "POST", path, body, cookie), via,
                        f"lead {i}")
 
     confirmed: set[str] = set()
@@ -208,9 +246,10 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
         while not stop_confirming.is_set():
             with mail.lock:
                 links = [link for link in mail.confirm_links if link not in confirmed]
-            for link in links:
-                status = persist(lambda link=link: request(service.port, "GET", link),
-                                 service, "confirmation")
+            for n, link in enumerate(links):
+                via = services[n % len(services)]
+                status = persist(lambda link=link, via=via: request(via.port, "GET", link),
+                                 via, "confirmation")
                 confirm_statuses[status] += 1
                 if status < 500:
                     confirmed.add(link)
@@ -230,7 +269,7 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
         for i, future in enumerate(futures, 1):
             statuses[future.result()] += 1
             if i == kill_at:
-                leased = wait_for_lease(folder)  # the hard case: mails on the wire
+                leased = wait_for_lease(database)  # the hard case: mails on the wire
                 service.kill()
                 fault_log.append(f"{time.monotonic() - started:6.1f}s  service killed (SIGKILL)"
                                  f" while it held {leased} mails leased for sending")
@@ -249,8 +288,8 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
 
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
-        queued = db_rows(folder, "SELECT COUNT(*) FROM outbox WHERE status = 'queued'")[0][0]
-        pending = db_rows(folder, "SELECT COUNT(*) FROM leads WHERE status = 'pending'")[0][0]
+        queued = count(database, outbox.c.status == "queued")
+        pending = count(database, leads.c.status == "pending", table=leads)
         if not queued and not pending:
             break
         time.sleep(1.0)
@@ -258,38 +297,41 @@ def run(args: argparse.Namespace, folder: Path, mail: MailServer, service: Servi
     confirm_thread.join(timeout=60)
     fault_log.append(f"{time.monotonic() - started:6.1f}s  outbox drained")
     fault_log.append(f"confirmation pages answered: {dict(confirm_statuses)}")
-    return report(folder, mail, statuses, fault_log, args.leads)
+    return report(database, mail, statuses, fault_log, args.leads)
 
 
-def report(folder: Path, mail: MailServer, statuses: Counter[int], fault_log: list[str],
+def report(database: str, mail: MailServer, statuses: Counter[int], fault_log: list[str],
            families: int) -> int:
-    outbox = db_rows(folder, "SELECT kind, message_id, status FROM outbox")
-    expected = {mid for _, mid, _ in outbox}
+    rows = db_rows(database, sa.select(outbox.c.kind, outbox.c.message_id, outbox.c.status))
+    expected = {mid for _, mid, _ in rows}
     with mail.lock:
         received = dict(mail.message_ids)
     delivered = expected & set(received)
     lost = expected - delivered
     duplicates = sum(n - 1 for n in received.values() if n > 1)
-    leads = db_rows(folder, "SELECT status, COUNT(*) FROM leads GROUP BY status")
-    routed = db_rows(folder, "SELECT r.lead_id, r.org, o.message_id FROM lead_recipients r"
-                             " LEFT JOIN outbox o ON o.lead_id = r.lead_id AND o.org = r.org"
-                             " AND o.kind = 'lead'")
+    by_status = db_rows(database, sa.select(leads.c.status, sa.func.count())
+                        .group_by(leads.c.status))
+    r = lead_recipients.c
+    routed = db_rows(database, sa.select(r.lead_id, r.org, outbox.c.message_id).select_from(
+        lead_recipients.outerjoin(outbox, sa.and_(outbox.c.lead_id == r.lead_id,
+                                                  outbox.c.org == r.org,
+                                                  outbox.c.kind == "lead"))))
     unreached = [(lead, org) for lead, org, mid in routed if mid not in received]
-    dead = sum(1 for _, _, status in outbox if status == "dead")
+    dead = sum(1 for _, _, status in rows if status == "dead")
     print("\n".join(fault_log))
     print(f"\nfamilies submitting       {families}  (answers: {dict(statuses)};"
           f" sent again after a failed request: {RETRIED['lead']})")
-    print(f"leads by status           {dict(leads)}")
+    print(f"leads by status           {dict(by_status)}")
     print(f"lead → recipient routes   {len(routed)}  not reached: {len(unreached)}")
     print(f"expected deliveries       {len(expected)}  "
-          f"(by kind: {dict(Counter(kind for kind, _, _ in outbox))})")
+          f"(by kind: {dict(Counter(kind for kind, _, _ in rows))})")
     print(f"delivered                 {len(delivered)}")
     print(f"lost                      {len(lost)}")
     print(f"duplicates (Message-ID)   {duplicates}")
     print(f"dead letters              {dead}")
     for mid in sorted(lost)[:5]:
-        print("  lost:", mid, [row for row in outbox if row[1] == mid][:1])
-    ok = not lost and not unreached and dict(leads).get("pending", 0) == 0
+        print("  lost:", mid, [row for row in rows if row[1] == mid][:1])
+    ok = not lost and not unreached and dict(by_status).get("pending", 0) == 0
     print("OK: every lead reached every recipient" if ok else "FAILED")
     return 0 if ok else 1
 
