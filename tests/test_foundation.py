@@ -141,10 +141,7 @@ def test_unknown_slugs_give_a_german_404_page(client):
 def test_healthz_reports_database(client):
     r = client.get("/healthz")
     assert r.status_code == 200
-    body = r.json()
-    assert body["database"] == "ok"
-    assert body["outbox_backlog"] == 0
-    assert body["oldest_unsent_age_seconds"] is None
+    assert r.json() == {"status": "ok"}  # details: tests/test_healthz.py
 
 
 def test_showcase_has_facts_sources_and_demo_notice(client):

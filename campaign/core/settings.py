@@ -81,6 +81,8 @@ class Settings:
     share_ttl_days: int = 90
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks).
     trusted_proxies: tuple[Network, ...] = ()
+    # Seconds a connection may take to send a whole request head (uvicorn_run.py).
+    head_timeout: float = 10.0
 
     @property
     def https(self) -> bool:
@@ -120,6 +122,9 @@ class Settings:
         host = env.get("CAMPAIGN_HOST") or cls.host
         port = int(_number(env, "CAMPAIGN_PORT", cls.port))
         content_dir = env.get("CAMPAIGN_CONTENT_DIR")
+        head_timeout = _number(env, "CAMPAIGN_HEAD_TIMEOUT", cls.head_timeout, float)
+        if head_timeout <= 0:
+            raise SettingsError("CAMPAIGN_HEAD_TIMEOUT must be a positive number of seconds.")
         return cls(
             database=database,
             files_dir=data_dir,
@@ -147,6 +152,7 @@ class Settings:
                                             cls.rate_limit_per_hour)),
             share_ttl_days=int(_number(env, "CAMPAIGN_SHARE_TTL_DAYS", cls.share_ttl_days)),
             trusted_proxies=_networks(env.get("CAMPAIGN_TRUSTED_PROXIES", "")),
+            head_timeout=head_timeout,
         )
 
 
