@@ -7,13 +7,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from starlette.testclient import TestClient
 
 from campaign.core.schema import leads, outbox, used_form_stamps
-from campaign.leads import lifecycle
+from campaign.core.tokens import make_token
+from campaign.leads import lifecycle, stamps
 from campaign.leads.retention import purge
 from campaign.leads.services import Services
 from campaign.web.app import create_app
@@ -120,3 +121,21 @@ def test_the_purge_forgets_expired_stamps(stamped, settings):
     run(client, purge, svc.db, settings, now + timedelta(days=1, minutes=1))
     assert count_in(client, used_form_stamps) == 0
     assert count_in(client, leads) == 1
+
+
+def test_stamps_of_one_moment_differ_and_only_old_enough_ones_count():
+    secret, now = "s" * 40, datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+    a, b = stamps.make_stamp(secret, now), stamps.make_stamp(secret, now)
+    later = now + timedelta(seconds=MIN_FILL)
+    digests = {stamps.accepted(secret, s, later, MIN_FILL) for s in (a, b)}
+    assert None not in digests and len(digests) == 2
+    assert stamps.accepted(secret, a, later, MIN_FILL) == stamps.accepted(secret, a, later,
+                                                                          MIN_FILL)
+    assert stamps.accepted(secret, a, later - timedelta(seconds=1), MIN_FILL) is None
+    assert stamps.accepted("t" * 40, a, later, MIN_FILL) is None
+    for payload in (True, "1.5", [True, "x"], {"t": 1.0}):
+        forged = make_token(secret, stamps.PURPOSE, payload)
+        assert stamps.accepted(secret, forged, later, MIN_FILL) is None, payload
+    # a bare time, as forms rendered before the nonce carry it, still counts
+    bare = make_token(secret, stamps.PURPOSE, round(now.timestamp(), 3))
+    assert stamps.accepted(secret, bare, later, MIN_FILL)

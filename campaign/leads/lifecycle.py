@@ -33,6 +33,7 @@ from ..core.schema import (
 from ..core.settings import Settings
 from ..delivery.transport import remove_mail_files
 from ..reach import funnel
+from . import stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -47,8 +48,6 @@ from .services import Services
 
 # A lead gets at most this many mails of one kind per hour through "resend".
 MAX_FAMILY_MAILS_PER_HOUR = 3
-# How long the lead form's signed start stamp is valid (and its use remembered).
-FORM_STAMP_MAX_AGE = timedelta(days=1)
 
 
 class StampUsed(Exception):
@@ -136,7 +135,7 @@ async def _use_stamp(conn: AsyncConnection, digest: str, now: datetime) -> bool:
     """Record a form stamp as used; False when a lead used it before."""
     inserted = await conn.execute(
         insert(conn, used_form_stamps).values(digest=digest,
-                                              expires_at=now + FORM_STAMP_MAX_AGE)
+                                              expires_at=now + stamps.MAX_AGE)
         .on_conflict_do_nothing())
     return bool(inserted.rowcount)
 

@@ -8,10 +8,7 @@ as a family and nothing is stored.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -29,7 +26,7 @@ from ...core.vocab import (
     MAX_MUNICIPALITIES,
     TIMEFRAME_LABELS,
 )
-from ...leads import lifecycle, records
+from ...leads import lifecycle, records, stamps
 from ...leads.form import LeadForm, ResendForm
 from ...leads.mails import (
     CONFIRM_MAX_AGE,
@@ -45,7 +42,6 @@ from ..templating import path_for
 from .base import PRIVATE, client_address, content, read_form, render, see_other, services
 
 log = logging.getLogger("campaign.leads")
-STARTED_PURPOSE = "lead-form-started"
 HOUR = timedelta(hours=1)
 
 
@@ -70,30 +66,17 @@ def origin_of(request: Request, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _started(request: Request) -> str:
-    """The form's signed start time, with a nonce: each rendered form gets its own."""
-    started = round(services(request).clock.now().timestamp(), 3)
-    return make_token(_secret(request), STARTED_PURPOSE, [started, secrets.token_urlsafe(12)])
+    return stamps.make_stamp(_secret(request), services(request).clock.now())
 
 
 def _stamp(request: Request, stamp: str | None) -> str | None:
     """The digest of an acceptable start stamp ('' when no minimum fill time is
-    set), or None: missing, forged, expired, or faster than a person can fill
-    in the form, which means a bot. The digest lets the stamp count only once."""
-    minimum = services(request).settings.min_fill_seconds
+    set), or None: a bot's (see ``leads.stamps``)."""
+    svc = services(request)
+    minimum = svc.settings.min_fill_seconds
     if minimum <= 0:
         return ""
-    try:
-        value = read_token(_secret(request), STARTED_PURPOSE, stamp or "",
-                           max_age=lifecycle.FORM_STAMP_MAX_AGE.total_seconds())
-    except (TokenExpired, TokenInvalid):
-        return None
-    # [time, nonce]; a bare time from before the nonce still counts (for a day)
-    started = value[0] if isinstance(value, list) and len(value) == 2 else value
-    if isinstance(started, bool) or not isinstance(started, float | int):
-        return None
-    if services(request).clock.now().timestamp() - started < minimum:
-        return None
-    return hashlib.sha256(json.dumps(value).encode()).hexdigest()
+    return stamps.accepted(_secret(request), stamp or "", svc.clock.now(), minimum)
 
 
 # -- the lead form -----------------------------------------------------------------------
