@@ -158,12 +158,15 @@ class FileTransport:
     async def send(self, outbox_id: int, sender: str, recipient: str, message_id: str,
                    message: bytes) -> None:
         target = self.path_for(outbox_id, message_id)
+        tmp = None
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.replace(b"\r\n", b"\n"))
             os.replace(tmp, target)
         except OSError as exc:
+            if tmp is not None:  # a half-written copy must not outlive the row (erasure)
+                Path(tmp).unlink(missing_ok=True)
             raise TemporaryFailure(f"could not write {target.name}: {exc}") from exc
 
     def discard(self, outbox_id: int, message_id: str) -> None:
