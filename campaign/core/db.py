@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
+from .files import private_dir
 from .schema import metadata
 from .settings import is_postgres, sqlite_path
 
@@ -129,9 +130,10 @@ class Database:
         await self.close()
 
     def _prepare_sqlite_file(self) -> None:
-        """Create the file for the service's user only (its WAL inherits the mode)."""
+        """Create the file (and its folder) for the service's user only; SQLite gives
+        the WAL and shared-memory files the mode of the database file."""
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         if not self.path.exists():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             os.close(fd)

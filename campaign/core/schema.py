@@ -224,6 +224,16 @@ rate_counts = Table(
 )
 Index("ix_rate_counts_window", rate_counts.c.window_start)
 
+# Signed start stamps of lead forms that a stored lead used: a stamp counts once,
+# so a bot cannot fetch the form once and skip the minimum fill time for ever
+# after. Only a digest is kept; rows go with the purge once the stamp expired.
+used_form_stamps = Table(
+    "used_form_stamps", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+Index("ix_used_form_stamps_expires", used_form_stamps.c.expires_at)
+
 lead_notes = Table(
     "lead_notes", metadata,
     Column("id", Integer, primary_key=True),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import PACKAGE_DIR
+from .files import private_dir
 
 DEFAULT_DATABASE = "var/campaign.sqlite3"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -171,7 +172,7 @@ def _networks(text: str) -> tuple[Network, ...]:
 def dev_secret(folder: Path) -> str:
     """Create a secret once per laptop so sessions survive restarts in development;
     readable by the service's user only."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "secret_key"
     if path.exists():
         return path.read_text().strip()
