@@ -20,8 +20,10 @@ MAX_AGE = timedelta(days=1)  # a form older than this is sent again with a new s
 
 
 def make_stamp(secret: str, now: datetime) -> str:
-    """A new stamp; the nonce makes two forms rendered in the same millisecond differ."""
-    return make_token(secret, PURPOSE, [round(now.timestamp(), 3), secrets.token_urlsafe(12)])
+    """A new stamp; the nonce makes two forms rendered in the same second differ.
+    Whole seconds and a fixed-size nonce give every stamp the same length, so a
+    page answers HEAD with the length its GET has."""
+    return make_token(secret, PURPOSE, [int(now.timestamp()), secrets.token_urlsafe(12)])
 
 
 def accepted(secret: str, stamp: str, now: datetime, minimum: float) -> str | None:
