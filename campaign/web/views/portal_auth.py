@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core import jobs
+from ...core.formatting import format_time
 from ...core.i18n import LANGUAGES, with_language
 from ...core.i18n import gettext as _
 from ...delivery.outbox import enqueue
@@ -140,12 +142,23 @@ async def login(request: Request) -> Response:
             set_session_cookie(request, response, sid)
             return response
         if result.throttled_until is not None:
-            status = 429
-            errors["email"] = _("Zu viele Anmeldeversuche. Bitte warten Sie eine Viertelstunde, "
-                                "oder setzen Sie Ihr Passwort über „Passwort vergessen“ neu.")
-        else:
-            errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
+            return _throttled(request, email, now, result.throttled_until)
+        errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
     return _login_page(request, email, errors, status)
+
+
+def _throttled(request: Request, email: str, now: datetime, until: datetime) -> Response:
+    """429 naming the minute from which the next attempt is checked (rounded up)."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    retry_at = until.replace(second=0, microsecond=0)
+    if retry_at < until:
+        retry_at += timedelta(minutes=1)
+    response = _login_page(request, email, {"email": _(
+        "Zu viele Anmeldeversuche. Bitte versuchen Sie es ab %(time)s Uhr wieder, oder "
+        "setzen Sie Ihr Passwort über „Passwort vergessen“ neu.") % {
+            "time": format_time(retry_at)}}, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def logout(request: Request) -> Response:
