@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -13,16 +12,14 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core import jobs
 from ...core.formatting import format_time
 from ...core.i18n import LANGUAGES, with_language
 from ...core.i18n import gettext as _
-from ...delivery.outbox import enqueue
 from ...portal import accounts
+from ...portal import mails as reset_mails
 from ...portal.accounts import SESSION_COOKIE
 from ...portal.cases import Viewer, record_action, viewer_for
 from ..csrf import CSRF_FIELD, csrf_valid
-from ..templating import path_for
 from .base import client_address, content, read_form, see_other, services
 from .base import render as render_page
 
@@ -30,8 +27,6 @@ from .base import render as render_page
 # (just /partner while the portal is German-only; /nl/partner … otherwise).
 COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
 PortalView = Callable[[Request, Viewer], Awaitable[Response]]
-RESET_LIMIT = 5  # reset mails per hour, per address and per account
-HOUR = timedelta(hours=1)
 
 
 def set_session_cookie(request: Request, response: Response, sid: str) -> None:
@@ -181,13 +176,6 @@ async def forgot_form(request: Request) -> Response:
                   {"sent": "sent" in request.query_params, "errors": {}, "email": ""})
 
 
-def _reset_key(email: str) -> str:
-    """The per-account counter's key: a hash, as for logins, so the table never
-    holds an address someone typed (known or not)."""
-    digest = hashlib.sha256(accounts.normalise_email(email).encode()).hexdigest()
-    return f"reset-acct:{digest}"
-
-
 async def forgot(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
@@ -197,29 +185,10 @@ async def forgot(request: Request) -> Response:
         return render(request, "partner/forgot.html", {
             "sent": False, "email": email,
             "errors": {"email": _("Bitte geben Sie Ihre E-Mail-Adresse ein.")}}, status_code=400)
-    svc = services(request)
-    now = svc.clock.now()
-    allowed = (await jobs.hit(svc.db, f"reset-addr:{client_address(request)}", RESET_LIMIT,
-                              HOUR, now)
-               and await jobs.hit(svc.db, _reset_key(email), RESET_LIMIT, HOUR, now))
-    user = await accounts.user_by_email(svc.db, email) if allowed else None
-    if user is not None:
-        await _send_reset_mail(request, user)
-    # The same answer whether or not the account exists.
+    # The same work and the same answer whether or not the account exists:
+    # the outbox worker decides (portal.mails).
+    await reset_mails.request_reset(services(request), email, client_address(request))
     return see_other(request, "partner_forgot", {"sent": "1"})
-
-
-async def _send_reset_mail(request: Request, user: accounts.User) -> None:
-    svc = services(request)
-    token = accounts.reset_token(svc.settings.secret_key, user)
-    link = svc.mailer.url(path_for(request, "partner_reset", token=token))
-    subject, text, html = svc.mailer.render(
-        "password_reset", {"link": link, "email": user.email,
-                           "minutes": accounts.RESET_MAX_AGE // 60}, "de")
-    msg = svc.mailer.build(to=user.email, subject=subject, text=text, html=html)
-    async with svc.db.transaction() as conn:
-        await enqueue(conn, msg, kind="password_reset", org=user.org)
-        await accounts.audit(conn, user, "password_reset_requested", svc.clock.now())
 
 
 async def _reset_user(request: Request) -> accounts.User | None:
