@@ -149,3 +149,17 @@ def test_a_new_link_queued_before_an_erasure_is_not_sent(client):
     assert run(client, lifecycle.erase, services(client), lead.public_id)
     assert leftovers(client, "anna.beispiel") == []
     assert deliver(client)["claimed"] == 0
+
+
+def test_control_characters_in_the_address_get_the_form_again(client):
+    """PostgreSQL refuses a NUL in text: such an address is refused by the form, never
+    sent to the database (a 400 with the form, not a 500)."""
+    add_user(client, "olpe")
+    for email in ("staff\x00@olpe.example.org", "a@b\u202e.example.org"):
+        r = client.post("/partner/passwort-vergessen",
+                        data={"csrf_token": csrf(client), "email": email})
+        assert r.status_code == 400 and 'aria-invalid="true"' in r.text
+        r = client.post("/partner/login", data={"csrf_token": csrf(client), "email": email,
+                                                "password": "falsch-falsch-falsch"})
+        assert r.status_code == 400 and "nicht richtig" in r.text
+    assert count_in(client, outbox) == 0

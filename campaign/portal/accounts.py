@@ -178,7 +178,7 @@ async def attempt_login(db: Database, email: str, password: str, address: str,
             await jobs.admit(conn, _account_key(email), ACCOUNT_THROTTLE, now)
     except jobs.Throttled as refused:
         return LoginResult(throttled_until=refused.until)
-    user = await user_by_email(db, email) if email else None
+    user = await user_by_email(db, email) if email.isprintable() else None
     # argon2 takes ~0.1 s of CPU: off the event loop, so other requests go on.
     ok = await asyncio.to_thread(
         verify_password, user.password_hash if user else _dummy_hash(), password)

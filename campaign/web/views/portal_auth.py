@@ -181,7 +181,7 @@ async def forgot(request: Request) -> Response:
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     email = str(form.get("email", "")).strip()[:254]
-    if "@" not in email:
+    if "@" not in email or not email.isprintable():
         return render(request, "partner/forgot.html", {
             "sent": False, "email": email,
             "errors": {"email": _("Bitte geben Sie Ihre E-Mail-Adresse ein.")}}, status_code=400)
