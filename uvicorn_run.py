@@ -9,6 +9,7 @@ import uvicorn
 from campaign.content import ContentError
 from campaign.core.settings import Settings, SettingsError
 from campaign.web.app import create_app
+from campaign.web.serving import server_config
 
 
 def main() -> int:
@@ -19,8 +20,7 @@ def main() -> int:
         print(f"campaign: cannot start: {exc}", file=sys.stderr)
         return 2
     print(f"campaign: serving on http://{settings.host}:{settings.port}/", file=sys.stderr)
-    uvicorn.run(app, host=settings.host, port=settings.port, proxy_headers=False,
-                log_level="info", access_log=False)
+    uvicorn.Server(server_config(app, settings)).run()
     return 0
 
 

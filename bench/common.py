@@ -12,12 +12,26 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-secret-key-" + "b" * 40
+STAMP_FIELD = "started"  # the lead form's signed start time
+
+
+def form_stamps(count: int) -> list[str]:
+    """Start stamps of lead forms rendered a minute ago by a service with ``SECRET``.
+    The service accepts each stamp for one stored lead only, so every submission
+    of a bench needs its own (as every family fetches its own form)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from campaign.leads.stamps import make_stamp
+
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    return [make_stamp(SECRET, at) for _ in range(count)]
 
 
 def free_port() -> int:

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa
-from common import Client, fill_form, free_port, start_service
+from common import STAMP_FIELD, Client, fill_form, form_stamps, free_port, start_service
 
 from campaign.core.db import Database
 from campaign.core.schema import lead_recipients, leads, outbox
@@ -229,10 +229,12 @@ def run(args: argparse.Namespace, database: str, mail: MailServer, services: lis
     action, fields = fill_form(html, email="family@example.org")
     cookie = "; ".join(f"{c.name}={c.value}" for c in client.jar)
     path = urllib.parse.urlsplit(action or "/interesse").path
+    stamps = form_stamps(args.leads)  # each family fills in a form of its own
 
     def submit(i: int) -> int:
         body = urllib.parse.urlencode(
-            [(k, f"family{i}@example.org" if v == "family@example.org" else v)
+            [(k, f"family{i}@example.org" if v == "family@example.org"
+              else stamps[i] if k == STAMP_FIELD else v)
              for k, v in fields]).encode()
         via = services[i % len(services)]  # families spread over the instances
         return persist(lambda: request(via.port, "POST", path, body, cookie), via,
@@ -248,7 +250,8 @@ def run(args: argparse.Namespace, database: str, mail: MailServer, services: lis
                 links = [link for link in mail.confirm_links if link not in confirmed]
             for n, link in enumerate(links):
                 via = services[n % len(services)]
-                status = persist(lambda link=link, via=via: request(via.port, "GET", link),
+                # the link shows a button; its POST confirms (a GET changes nothing)
+                status = persist(lambda link=link, via=via: request(via.port, "POST", link),
                                  via, "confirmation")
                 confirm_statuses[status] += 1
                 if status < 500:

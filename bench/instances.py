@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(ROOT))
 from common import Client, free_port, start_service, wait_ready
-from load import parse_wrk, post_script, prepare_lead
+from load import parse_wrk, post_script, prepare_lead, refresh_stamps
 
 from tests.support.postgres import PostgresCluster
 
@@ -46,6 +46,7 @@ def wrk(url: str, connections: int, duration: int, script: Path | None = None
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if script:
         cmd += ["-s", str(script)]
+        refresh_stamps(script, 1)
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
     result = parse_wrk("x", out)
     return result.rps, result.p99_ms

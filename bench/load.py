@@ -41,9 +41,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
+    STAMP_FIELD,
     Client,
     cpu_seconds,
     fill_form,
+    form_stamps,
     free_port,
     rss_mib,
     start_service,
@@ -120,20 +122,37 @@ POST_LUA = """
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Cookie"] = %(cookie)s
-local prefix, suffix = %(prefix)s, %(suffix)s
+local template, stamp_dir = %(template)s, %(stamps)s
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+-- each thread takes the form stamps of its own file (see refresh_stamps), one a request
+local stamps = {}
+function init(args)
+  if stamp_dir == nil then return end
+  for line in io.lines(stamp_dir .. "/" .. tid .. ".txt") do stamps[#stamps + 1] = line end
+end
 local n = 0
 -- rounds start seconds apart: with the time in it, no round repeats another's
 -- bodies (the service stores a repeated submission only once)
 local run = os.time()
 function request()
   n = n + 1
-  local body = prefix
-  if suffix ~= nil then body = prefix .. "r" .. run .. "t" .. tid .. "n" .. n .. suffix end
+  local body = template:gsub("UNIQUEMARKER", "r" .. run .. "t" .. tid .. "n" .. n, 1)
+  if #stamps > 0 then body = body:gsub("STAMPMARKER", stamps[math.min(n, #stamps)], 1) end
   return wrk.format(nil, nil, nil, body)
 end
 """
+STAMPS_PER_THREAD = 20_000  # far more lead submissions than one wrk thread sends in a round
+
+
+def refresh_stamps(script: Path | None, threads: int) -> None:
+    """New form stamps for a script that posts the lead form (before every wrk run:
+    the service accepts each stamp for one lead only)."""
+    folder = script.with_suffix(".stamps") if script else None
+    if folder is None or not folder.is_dir():
+        return
+    for tid in range(1, threads + 1):
+        (folder / f"{tid}.txt").write_text("\n".join(form_stamps(STAMPS_PER_THREAD)) + "\n")
 
 
 def _lua_str(value: str | None) -> str:
@@ -144,18 +163,19 @@ def _lua_str(value: str | None) -> str:
 
 def post_script(folder: Path, name: str, fields: list[tuple[str, str]], cookie: str,
                 unique_field: str | None = None) -> Path:
-    """A wrk Lua script posting ``fields``; ``unique_field`` gets a per-request value."""
-    body = urllib.parse.urlencode(fields)
-    prefix, suffix = body, None
-    if unique_field:
-        marker = "UNIQUEMARKER"
-        # "bench@example.org" becomes "r<time>t<thread>n<count>bench@example.org"
-        body = urllib.parse.urlencode([(k, marker + v if k == unique_field else v)
-                                       for k, v in fields])
-        prefix, _, suffix = body.partition(marker)
+    """A wrk Lua script posting ``fields``; ``unique_field`` gets a per-request value
+    ("bench@example.org" becomes "r<time>t<thread>n<count>bench@example.org") and
+    a lead form's start stamp a fresh one per request (``refresh_stamps``)."""
+    stamped = unique_field is not None and any(k == STAMP_FIELD for k, _ in fields)
+    body = urllib.parse.urlencode([
+        (k, "UNIQUEMARKER" + v if k == unique_field
+         else "STAMPMARKER" if stamped and k == STAMP_FIELD else v) for k, v in fields])
     path = folder / f"{name.replace(' ', '_')}.lua"
-    path.write_text(POST_LUA % {"cookie": _lua_str(cookie), "prefix": _lua_str(prefix),
-                                "suffix": _lua_str(suffix)})
+    stamps = path.with_suffix(".stamps")
+    if stamped:
+        stamps.mkdir(exist_ok=True)
+    path.write_text(POST_LUA % {"cookie": _lua_str(cookie), "template": _lua_str(body),
+                                "stamps": _lua_str(str(stamps) if stamped else None)})
     return path
 
 
@@ -210,6 +230,7 @@ def _round(name: str, url: str, args: argparse.Namespace, pid: int | None,
            f"-d{int(duration or args.duration)}s", "--latency", "--timeout", "5s"]
     if script:
         cmd += ["-s", str(script)]
+        refresh_stamps(script, args.threads)
     peak = [0.0]
     stop = threading.Event()
 

@@ -30,7 +30,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import httpx2 as httpx
-from common import Client, fill_form, free_port, start_service, wait_ready
+from common import (
+    STAMP_FIELD,
+    Client,
+    fill_form,
+    form_stamps,
+    free_port,
+    start_service,
+    wait_ready,
+)
 
 SLUGS = ["olpe", "winterberg", "attendorn", "siegen", "soest", "lippstadt", "arnsberg",
          "meschede", "brilon", "iserlohn", "luedenscheid", "bad-berleburg"]
@@ -112,7 +120,9 @@ def request_for(kind: str, plan: Plan, rng: random.Random, serial: int
         return "GET", "/quiz/familie/ergebnis", None
     if kind == "lead_form":
         return "GET", "/interesse", None
-    fields = [(k, f"mixed{serial}.{v}" if k == "email" else v) for k, v in plan.lead_fields]
+    stamp = form_stamps(1)[0]  # a form stamp counts for one lead: each family has its own
+    fields = [(k, f"mixed{serial}.{v}" if k == "email" else stamp if k == STAMP_FIELD else v)
+              for k, v in plan.lead_fields]
     return "POST", "/interesse", urllib.parse.urlencode(fields)
 
 

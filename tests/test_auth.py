@@ -67,7 +67,7 @@ def test_login_sets_a_strict_session_cookie_and_logout_ends_it(client):
     r = login(client, "staff@olpe.example.org")
     assert r.status_code == 303 and r.headers["location"] == "/partner/"
     cookies = r.headers.get_list("set-cookie")
-    main = next(c for c in cookies if c.startswith("session=") and "Path=/partner;" in c)
+    main = next(c for c in cookies if c.startswith("session=") and "Path=/;" in c)
     assert "HttpOnly" in main and "SameSite=lax" in main and "Secure" not in main
     assert _sessions(client) == 1
     [stored] = rows_in(client, sessions)
@@ -75,11 +75,11 @@ def test_login_sets_a_strict_session_cookie_and_logout_ends_it(client):
     assert client.get("/partner/").status_code == 200
     assert login(client, "staff@olpe.example.org").status_code == 303
     assert _sessions(client) == 1  # the earlier session ended with the new login
-    old_cookie = client.cookies.get("session", path="/partner")
+    old_cookie = client.cookies.get("session", path="/")
     r = client.post("/partner/logout", data={"csrf_token": csrf(client)})
     assert r.status_code == 303 and "out=1" in r.headers["location"]
     assert _sessions(client) == 0
-    client.cookies.set("session", old_cookie, path="/partner")
+    client.cookies.set("session", old_cookie, path="/")
     assert client.get("/partner/").status_code == 303
 
 
@@ -91,7 +91,7 @@ def test_secure_cookie_when_the_base_url_is_https(settings):
         r = login(client, "staff@olpe.example.org")
         assert r.status_code == 303
         assert all("Secure" in c for c in r.headers.get_list("set-cookie")
-                   if c.startswith("session="))
+                   if c.startswith("__Host-session="))  # see tests/test_cookies.py
 
 
 # The login throttle is tested in test_login_throttle.py.

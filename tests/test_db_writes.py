@@ -235,7 +235,7 @@ def test_two_instances_opening_an_empty_database_at_once_both_come_up(empty):
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors
-    assert sorted(applied) == [[], ["0001", "0002", "0003"]]
+    assert sorted(applied) == [[], ["0001", "0002", "0003", "0004"]]
 
 
 def test_sqlite_file_and_wal_are_for_the_service_user_only(tmp_path):
@@ -272,3 +272,26 @@ def test_a_checkpoint_puts_everything_into_the_database_file(tmp_path):
         return len(await counts(str(copy)))
 
     assert asyncio.run(scenario()) == 41
+
+
+def test_sqlite_writes_sync_at_every_commit_and_overwrite_what_they_delete(tmp_path):
+    # SQLite only: synchronous=FULL makes a commit wait until the WAL is on the disk,
+    # so a lead whose confirmation was shown survives a power cut (NORMAL could lose
+    # the last commits); secure_delete overwrites deleted values in the file.
+    async def scenario() -> tuple[int, int, int]:
+        async with Database(tmp_path / "durable.sqlite3") as db:
+            async with db.transaction() as conn:
+                raw = await conn.get_raw_connection()
+                driver: Any = raw.driver_connection
+                values = []
+                for pragma in ("synchronous", "secure_delete", "journal_mode"):
+                    async with driver.execute(f"PRAGMA {pragma}") as cursor:
+                        values.append((await cursor.fetchone())[0])
+                return values[0], values[1], values[2]
+
+    synchronous, secure_delete, journal = asyncio.run(scenario())
+    assert synchronous == 2  # FULL (NORMAL is 1)
+    assert secure_delete == 1
+    assert journal == "wal"
+    with pytest.raises(ValueError):
+        Database(tmp_path / "x.sqlite3", synchronous="OFF")

@@ -17,6 +17,7 @@ from campaign.leads.services import Services
 
 from .support.app import count_in, deliver, rows_in, run, services, shipped_content
 from .support.delivery import DE_VRIES, DE_VRIES_ORGS, de_vries_in, outbox_in
+from .support.forms import click
 from .support.leads import store_lead
 
 SENDER = "kampagne@suedwestfalen.example.org"
@@ -124,7 +125,7 @@ def _ack(client, lead_id: int, org: str) -> datetime | None:
 def test_receipt_link_records_once_and_rejects_forgeries(client, settings):
     lead = de_vries_in(client)
     token = receipt_token(settings.secret_key, lead.public_id, "olpe")
-    r = client.get(f"/quittung/{token}")
+    r = click(client, f"/quittung/{token}")
     assert r.status_code == 200 and "Vielen Dank" in r.text
     first = _ack(client, lead.id, "olpe")
     assert first is not None

@@ -6,7 +6,7 @@ import re
 from html import unescape
 
 from .support.app import all_leads, deliver, shipped_content
-from .support.forms import hidden_fields
+from .support.forms import click, hidden_fields
 from .support.pages import head, quiz_walk
 
 LINK = re.compile(r"http://testserver(/nl/(?:bestaetigen|meine-daten)/[A-Za-z0-9._-]+)")
@@ -53,7 +53,7 @@ def test_dutch_family_quiz_form_and_mails(mail_client, smtp, smtp_settings):
     assert 'lang="nl"' in html
     confirm = next(p for p in LINK.findall(text) if "/bestaetigen/" in p)
 
-    done = client.get(confirm)
+    done = click(client, confirm)
     assert done.status_code == 200 and head(done.text).lang == "nl"
     assert "Bedankt, jullie aanvraag is bevestigd" in done.text
 

@@ -19,7 +19,7 @@ from collections import Counter
 
 import httpx2 as httpx
 
-from .support.forms import hidden_fields, valid_data
+from .support.forms import click, hidden_fields, valid_data
 from .support.instances import ROOT, Instance
 from .support.live import wait_until
 from .support.smtp import SMTPCatcher
@@ -79,7 +79,7 @@ def test_two_instances_share_one_postgresql_database(postgres, tmp_path):
                 b.start()
                 b.wait_ready()
             client = httpx.Client(base_url=instances[i % 2].url, timeout=30)
-            assert client.get(path).status_code == 200
+            assert click(client, path).status_code == 200
         time.sleep(2)  # both workers try, and fail, while the server is down
         smtp.start()
 

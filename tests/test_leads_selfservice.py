@@ -19,7 +19,7 @@ from campaign.portal import cases
 from campaign.web.app import create_app
 
 from .support.app import all_leads, count_in, deliver, rows_in, run, services, shipped_content
-from .support.forms import hidden_fields, link_in, submit
+from .support.forms import click, hidden_fields, link_in, submit
 from .support.smtp import SMTPCatcher
 
 EMAIL = "anna.beispiel@example.com"
@@ -33,7 +33,7 @@ def confirmed_lead(client: TestClient, smtp: Any, settings: Any, **overrides: An
     deliver(client, settings)
     address = overrides.get("email", EMAIL)
     confirm = link_in(smtp.to(address)[-1], "bestaetigen")
-    assert client.get(confirm).status_code == 200
+    assert click(client, confirm).status_code == 200
     deliver(client, settings)
     return link_in(smtp.to(address)[-1], "meine-daten")
 
@@ -142,8 +142,9 @@ def test_withdraw_before_confirming_stops_the_lead(client):
     path = "/meine-daten/" + make_token(secret, "self-service", public_id)
     assert post_action(client, path, "withdraw", confirmed=True).status_code == 303
     assert count_in(client, outbox) == 0  # the unsent confirmation mail is dropped
-    r = client.get("/bestaetigen/" + make_token(secret, "confirm", public_id))
-    assert r.status_code == 410
+    link = "/bestaetigen/" + make_token(secret, "confirm", public_id)
+    assert client.get(link).status_code == 410
+    assert client.post(link).status_code == 410
     assert count_in(client, lead_recipients) == 0
     assert the_lead(client).status == "withdrawn"
 
@@ -252,6 +253,7 @@ def test_erase_of_an_unconfirmed_lead_drops_its_unsent_mail(client, settings):
     assert count_in(client, outbox) == 0
     [erased] = all_leads(client)
     assert erased.status == "erased" and erased.email is None and erased.name is None
-    r = client.get("/bestaetigen/" + make_token(settings.secret_key, "confirm", lead.public_id))
-    assert r.status_code == 410
+    link = "/bestaetigen/" + make_token(settings.secret_key, "confirm", lead.public_id)
+    assert client.get(link).status_code == 410
+    assert client.post(link).status_code == 410
     assert count_in(client, lead_recipients) == 0

@@ -32,7 +32,7 @@ from campaign.delivery.transport import FileTransport
 
 from .support.app import deliver
 from .support.delivery import plain_mailer
-from .support.forms import link_in, submit
+from .support.forms import click, link_in, submit
 
 TOOLS = ("notmuch", "mhdr", "mshow")
 
@@ -269,7 +269,7 @@ def test_the_services_mails_read_alike_in_every_reader(tools, client, settings, 
     [first] = list(settings.mail_dir.glob("*.eml"))
     confirm = link_in(message_from_bytes(first.read_bytes(), policy=policy.default),
                       "bestaetigen")
-    assert client.get(confirm).status_code == 200
+    assert click(client, confirm).status_code == 200
     deliver(client)
     maildir = _maildir(tmp_path)
     files = []

@@ -22,6 +22,7 @@ from campaign.web.app import create_app
 from .support.app import all_leads, deliver, run, services, shipped_content
 from .support.delivery import ROOT, cli, cli_env, de_vries_in, outbox_in, queue_mails_in
 from .support.live import wait_until
+from .support.portal import health_details
 
 
 def _message_ids(smtp) -> Counter[str]:
@@ -92,7 +93,7 @@ def test_550_dead_letter_shows_in_healthz_and_cli_and_retry_delivers(mail_client
     [row] = outbox_in(client)
     assert counts["dead"] == 1 and row.status == "dead" and row.attempts == 1
     assert "550" in row.last_error and not smtp.messages
-    health = client.get("/healthz").json()
+    health = health_details(client)
     assert health["dead_letters"] == 1 and health["outbox_backlog"] == 0
 
     listed = cli(settings, "outbox")
@@ -103,14 +104,14 @@ def test_550_dead_letter_shows_in_healthz_and_cli_and_retry_delivers(mail_client
     assert cli(settings, "outbox", "retry", "9999").returncode == 1
     retried = cli(settings, "outbox", "retry", str(row.id))
     assert retried.returncode == 0 and "1 mail(s) queued again" in retried.stdout
-    assert client.get("/healthz").json()["dead_letters"] == 0
-    assert client.get("/healthz").json()["outbox_backlog"] == 1
+    assert health_details(client)["dead_letters"] == 0
+    assert health_details(client)["outbox_backlog"] == 1
 
     sent = cli(settings, "send-outbox", "--once", CAMPAIGN_SMTP_URL=smtp.url)
     assert sent.returncode == 0, sent.stderr
     assert "sent 1," in sent.stdout and "now 0 queued, 0 dead" in sent.stdout
     assert len(smtp.messages) == 1
-    assert client.get("/healthz").json()["outbox_backlog"] == 0
+    assert health_details(client)["outbox_backlog"] == 0
 
 
 def test_retry_all_dead_letters(mail_client, smtp):
@@ -202,7 +203,7 @@ def test_the_app_lifespan_runs_the_worker(smtp_settings, smtp):
     with TestClient(create_app(settings, content=shipped_content())) as client:
         de_vries_in(client, municipalities=("olpe",), consents=("municipalities",))
         wait_until(lambda: len(smtp.messages) == 3, timeout=10)  # request, lead, self-service
-        wait_until(lambda: client.get("/healthz").json()["outbox_backlog"] == 0, timeout=10)
-        health = client.get("/healthz").json()
+        wait_until(lambda: health_details(client)["outbox_backlog"] == 0, timeout=10)
+        health = health_details(client)
         assert health["outbox_backlog"] == 0 and health["oldest_unsent_age_seconds"] is None
     assert len(smtp.messages) == 3

@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from campaign.delivery.transport import FileTransport, SMTPTransport
+from campaign.delivery.transport import FileTransport, SMTPTransport, TemporaryFailure
 
 from .support.app import deliver
 from .support.delivery import outbox_in, queue_mails_in
@@ -139,6 +139,23 @@ def test_eml_files_are_written_atomically(tmp_path):
     files = list((tmp_path / "mail").iterdir())
     assert [f.name for f in files] == ["00000007-x.y_z_example.org.eml"]
     assert files[0].read_bytes() == b"Subject: hi\n\nbody\n"  # no temp files left behind
+
+
+def test_a_failed_eml_write_leaves_no_copy_behind(tmp_path):
+    """A half-written temporary file would keep a family's data outside the outbox,
+    where no erasure finds it."""
+    transport = FileTransport(tmp_path / "mail")
+    (tmp_path / "mail").mkdir()
+    transport.path_for(8, "<x@example.org>").mkdir()  # the rename cannot succeed
+
+    async def go():
+        async with transport.session() as session:
+            await session.send(8, "a@example.org", "b@example.org", "<x@example.org>",
+                               b"Subject: hi\r\n\r\nAnna Beispiel\r\n")
+
+    with pytest.raises(TemporaryFailure):
+        asyncio.run(go())
+    assert [f.name for f in (tmp_path / "mail").iterdir()] == ["00000008-x_example.org.eml"]
 
 
 def test_a_per_connection_message_limit_costs_no_attempt(client, settings):

@@ -24,7 +24,7 @@ from campaign.leads.retention import months_before, purge
 from campaign.web import app as web_app
 
 from .support.app import all_leads, count_in, deliver, rows_in, run, services
-from .support.forms import link_in, submit
+from .support.forms import click, link_in, submit
 from .support.leads import store_lead
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -66,7 +66,7 @@ def test_old_leads_are_anonymised(mail_client, smtp, smtp_settings):
     client = mail_client
     assert submit(client).status_code == 303
     deliver(client, smtp_settings)
-    assert client.get(link_in(smtp.messages[-1], "bestaetigen")).status_code == 200
+    assert click(client, link_in(smtp.messages[-1], "bestaetigen")).status_code == 200
     deliver(client, smtp_settings)
     now = services(client).clock.now()
     assert _purge(client, smtp_settings, now + timedelta(days=30 * 23)) == \

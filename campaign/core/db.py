@@ -31,6 +31,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql import Executable
 
+from .files import private_dir
 from .schema import metadata
 from .settings import is_postgres, sqlite_path
 
@@ -74,12 +75,17 @@ class Database:
     """Engines for one database; ``transaction()`` writes, ``all/one/scalar`` read."""
 
     def __init__(self, database: str | Path, *, pool_size: int = 5,
-                 statement_timeout: float = 15.0) -> None:
+                 statement_timeout: float = 15.0, synchronous: str = "FULL") -> None:
         self.url = sqlalchemy_url(database)
         self.backend = "postgresql" if is_postgres(database) else "sqlite"
         self.path = sqlite_path(database)
         self.pool_size = pool_size
         self.statement_timeout = statement_timeout
+        # SQLite: FULL syncs the WAL at every commit, so a confirmed lead survives a
+        # power cut; "NORMAL" exists only for bench/durability.py's comparison.
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
+        self.synchronous = synchronous
         self._writer: AsyncEngine | None = None  # transactions that write
         self._reader: AsyncEngine | None = None  # several reads in one snapshot
         self._single: AsyncEngine | None = None  # one statement, no transaction around it
@@ -124,9 +130,10 @@ class Database:
         await self.close()
 
     def _prepare_sqlite_file(self) -> None:
-        """Create the file for the service's user only (its WAL inherits the mode)."""
+        """Create the file (and its folder) for the service's user only; SQLite gives
+        the WAL and shared-memory files the mode of the database file."""
         assert self.path is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         if not self.path.exists():
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
             os.close(fd)
@@ -141,8 +148,7 @@ class Database:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             for pragma in (f"busy_timeout = {SQLITE_BUSY_MS}", "journal_mode = WAL",
-                           # a confirmed lead survives a power cut
-                           "synchronous = FULL", "foreign_keys = ON",
+                           f"synchronous = {self.synchronous}", "foreign_keys = ON",
                            # erased personal data is overwritten, not left in free pages
                            "secure_delete = ON",
                            # after a burst of writes the WAL file shrinks back to this

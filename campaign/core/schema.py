@@ -235,6 +235,16 @@ throttles = Table(
 )
 Index("ix_throttles_not_before", throttles.c.not_before)
 
+# Signed start stamps of lead forms that a stored lead used: a stamp counts once,
+# so a bot cannot fetch the form once and skip the minimum fill time for ever
+# after. Only a digest is kept; rows go with the purge once the stamp expired.
+used_form_stamps = Table(
+    "used_form_stamps", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+Index("ix_used_form_stamps_expires", used_form_stamps.c.expires_at)
+
 lead_notes = Table(
     "lead_notes", metadata,
     Column("id", Integer, primary_key=True),

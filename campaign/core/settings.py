@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .. import PACKAGE_DIR
+from .files import private_dir
 
 DEFAULT_DATABASE = "var/campaign.sqlite3"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -81,6 +82,8 @@ class Settings:
     share_ttl_days: int = 90
     # Reverse proxies whose X-Forwarded-For names the client (addresses or networks).
     trusted_proxies: tuple[Network, ...] = ()
+    # Seconds a connection may take to send a whole request head (uvicorn_run.py).
+    head_timeout: float = 10.0
 
     @property
     def https(self) -> bool:
@@ -120,6 +123,9 @@ class Settings:
         host = env.get("CAMPAIGN_HOST") or cls.host
         port = int(_number(env, "CAMPAIGN_PORT", cls.port))
         content_dir = env.get("CAMPAIGN_CONTENT_DIR")
+        head_timeout = _number(env, "CAMPAIGN_HEAD_TIMEOUT", cls.head_timeout, float)
+        if head_timeout <= 0:
+            raise SettingsError("CAMPAIGN_HEAD_TIMEOUT must be a positive number of seconds.")
         return cls(
             database=database,
             files_dir=data_dir,
@@ -147,6 +153,7 @@ class Settings:
                                             cls.rate_limit_per_hour)),
             share_ttl_days=int(_number(env, "CAMPAIGN_SHARE_TTL_DAYS", cls.share_ttl_days)),
             trusted_proxies=_networks(env.get("CAMPAIGN_TRUSTED_PROXIES", "")),
+            head_timeout=head_timeout,
         )
 
 
@@ -165,7 +172,7 @@ def _networks(text: str) -> tuple[Network, ...]:
 def dev_secret(folder: Path) -> str:
     """Create a secret once per laptop so sessions survive restarts in development;
     readable by the service's user only."""
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     path = folder / "secret_key"
     if path.exists():
         return path.read_text().strip()

@@ -146,6 +146,11 @@ async def held(db: Database, worker_id: str, row_id: int) -> bool:
     return found is not None
 
 
+async def exists(db: Database, row_id: int) -> bool:
+    """False once an erasure or withdrawal deleted the row."""
+    return await db.scalar(sa.select(outbox.c.id).where(outbox.c.id == row_id)) is not None
+
+
 async def record(db: Database, worker_id: str, outcomes: Sequence[tuple[str, Queued, str]],
                  *, now: datetime, max_attempts: int, backoff: Callable[[int], float]
                  ) -> dict[str, int]:

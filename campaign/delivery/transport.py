@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from ..core.files import private_dir
 from ..core.settings import Settings
 
 DEFAULT_TIMEOUT = 30.0
@@ -149,7 +150,7 @@ class FileTransport:
     @asynccontextmanager
     async def session(self) -> AsyncIterator[FileTransport]:
         try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            private_dir(self.folder)
         except OSError as exc:
             raise ConnectionLost(f"mail folder unusable: {exc}") from exc
         yield self
@@ -157,13 +158,37 @@ class FileTransport:
     async def send(self, outbox_id: int, sender: str, recipient: str, message_id: str,
                    message: bytes) -> None:
         target = self.path_for(outbox_id, message_id)
+        tmp = None
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(message.replace(b"\r\n", b"\n"))
             os.replace(tmp, target)
         except OSError as exc:
+            if tmp is not None:  # a half-written copy must not outlive the row (erasure)
+                Path(tmp).unlink(missing_ok=True)
             raise TemporaryFailure(f"could not write {target.name}: {exc}") from exc
+
+    def discard(self, outbox_id: int, message_id: str) -> None:
+        """Delete a file just written for a row that an erasure removed meanwhile."""
+        self.path_for(outbox_id, message_id).unlink(missing_ok=True)
+
+
+def remove_mail_files(folder: Path, outbox_ids: Collection[int]) -> int:
+    """Delete the ``.eml`` files of these outbox rows (their names start with the
+    row's id): after an erasure no mail with the family's data stays on disk.
+    Returns how many files went."""
+    wanted = set(outbox_ids)
+    if not wanted or not Path(folder).is_dir():
+        return 0
+    removed = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            head = entry.name.partition("-")[0]
+            if entry.name.endswith(".eml") and head.isdigit() and int(head) in wanted:
+                Path(entry.path).unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def transport_for(settings: Settings) -> SMTPTransport | FileTransport:

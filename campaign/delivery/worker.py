@@ -77,6 +77,15 @@ async def _build(db: Database, worker_id: str, rows: list[outbox.Queued],
     return ready
 
 
+async def _discard_if_erased(db: Database, session: Any, row: outbox.Queued) -> None:
+    """A file transport keeps what it sent: when the lead was erased while its
+    mail was being written (the row is gone), the file goes too. An erasure
+    after this check finds the row and deletes the file itself."""
+    discard = getattr(session, "discard", None)
+    if discard is not None and not await outbox.exists(db, row.id):
+        discard(row.id, row.message_id)
+
+
 async def deliver_once(db: Database, settings: Settings, *, worker_id: str | None = None,
                        now: datetime | None = None, batch: int = BATCH,
                        transport: Transport | None = None, render: Render | None = None
@@ -128,6 +137,7 @@ async def deliver_once(db: Database, settings: Settings, *, worker_id: str | Non
                         else:
                             await note("sent", row)
                             sent_here += 1
+                            await _discard_if_erased(db, session, row)
                         remaining.pop(0)
             except ConnectionLost:
                 # A server that closes after some messages (a per-connection limit)

@@ -8,6 +8,7 @@ together or not at all, so a confirmed lead always has its mails queued.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -44,23 +45,38 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
     return recipients
 
 
+def _receipt_row(public_id: str, org: str) -> sa.Select[Any]:
+    r = lead_recipients
+    return (sa.select(r.c.lead_id, r.c.acknowledged_at, leads.c.status)
+            .join(leads, leads.c.id == r.c.lead_id)
+            .where(leads.c.public_id == public_id, r.c.org == org))
+
+
+def _state(row: Any) -> str:
+    if row is None:
+        return "unknown"
+    if row.status != "confirmed":  # withdrawn, erased or anonymised: nothing to confirm
+        return "gone"
+    return "open" if row.acknowledged_at is None else "already"
+
+
+async def receipt_state(db: Database, public_id: str, org: str) -> str:
+    """'open', 'already', 'gone' (the family withdrew or erased) or 'unknown'."""
+    return _state(await db.one(_receipt_row(public_id, org)))
+
+
 async def acknowledge(db: Database, public_id: str, org: str, now: datetime) -> str:
-    """Record "Anfrage erhalten" once: 'recorded', 'already' or 'unknown'."""
+    """Record "Anfrage erhalten" once: 'recorded', 'already', 'gone' or 'unknown'."""
     r = lead_recipients
     async with db.transaction() as conn:
-        row = (await conn.execute(
-            sa.select(r.c.lead_id, r.c.acknowledged_at)
-            .join(leads, leads.c.id == r.c.lead_id)
-            .where(leads.c.public_id == public_id, r.c.org == org,
-                   leads.c.status == "confirmed"))).first()
-        if row is None:
-            return "unknown"
-        if row.acknowledged_at is not None:
-            return "already"
-        await conn.execute(r.update().where(r.c.lead_id == row.lead_id, r.c.org == org,
-                                            r.c.acknowledged_at.is_(None))
-                           .values(acknowledged_at=now))
-    return "recorded"
+        row = (await conn.execute(_receipt_row(public_id, org))).first()
+        state = _state(row)
+        if state != "open":
+            return state
+        changed = await conn.execute(
+            r.update().where(r.c.lead_id == row.lead_id, r.c.org == org,
+                             r.c.acknowledged_at.is_(None)).values(acknowledged_at=now))
+    return "recorded" if changed.rowcount else "already"
 
 
 async def queue_reminders(svc: Services, now: datetime) -> int:

@@ -7,6 +7,7 @@ double click or two instances can only ever apply it once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
@@ -27,8 +28,12 @@ from ..core.schema import (
     lead_notes,
     leads,
     outbox,
+    used_form_stamps,
 )
+from ..core.settings import Settings
+from ..delivery.transport import remove_mail_files
 from ..reach import funnel
+from . import stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -43,6 +48,10 @@ from .records import HAS_DATA, Lead, load
 from .services import Services
 
 
+class StampUsed(Exception):
+    """The form's start stamp was used by a lead already (nothing is stored)."""
+
+
 @dataclass(frozen=True)
 class NewLead:
     """A checked submission plus what the page knew about where it came from."""
@@ -53,6 +62,7 @@ class NewLead:
     quiz: str = ""
     quiz_outcome: Sequence[Any] | None = None
     submission: str | None = None  # submission_key(): the same POST again is the same lead
+    stamp: str | None = None  # digest of the form's start stamp: used by one lead only
 
 
 def submission_key(body: bytes) -> str:
@@ -68,7 +78,11 @@ async def create_pending(svc: Services, new: NewLead, limit: Limit | None = None
     A submission already stored (same ``new.submission``) stores nothing more
     and sends no second mail; its lead's public id is returned. With ``limit``
     the submission is counted first, in the same transaction: over the limit
-    nothing is stored and ``LimitReached`` is raised."""
+    nothing is stored and ``LimitReached`` is raised. A ``new.stamp`` another
+    lead used already raises ``StampUsed`` and stores nothing; the stamp is
+    recorded in the transaction that stores the lead, so of two submissions
+    with one stamp exactly one is stored (on PostgreSQL the second waits on the
+    first's key, then finds it)."""
     now = svc.clock.now()
     d = new.data
     consent = svc.content.consent
@@ -95,6 +109,8 @@ async def create_pending(svc: Services, new: NewLead, limit: Limit | None = None
         if lead_id is None:  # this submission is stored already
             return str(await conn.scalar(sa.select(leads.c.public_id).where(
                 leads.c.submission_key == new.submission)))
+        if new.stamp is not None and not await _use_stamp(conn, new.stamp, now):
+            raise StampUsed(new.stamp)
         if d.municipalities:
             await conn.execute(lead_municipalities.insert(), [
                 {"lead_id": lead_id, "slug": s, "position": i}
@@ -111,6 +127,21 @@ async def create_pending(svc: Services, new: NewLead, limit: Limit | None = None
                                   email=d.email, lang=new.language, now=now)
         await funnel.count(conn, new.quiz, "lead_submitted", a)
     return public_id
+
+
+async def _use_stamp(conn: AsyncConnection, digest: str, now: datetime) -> bool:
+    """Record a form stamp as used; False when a lead used it before."""
+    inserted = await conn.execute(
+        insert(conn, used_form_stamps).values(digest=digest,
+                                              expires_at=now + stamps.MAX_AGE)
+        .on_conflict_do_nothing())
+    return bool(inserted.rowcount)
+
+
+async def forget_used_stamps(conn: AsyncConnection, now: datetime) -> int:
+    """Expired stamps are refused anyway: their record can go (the purge does it)."""
+    return int((await conn.execute(used_form_stamps.delete().where(
+        used_form_stamps.c.expires_at < now))).rowcount)
 
 
 async def confirm(svc: Services, public_id: str) -> str:
@@ -193,19 +224,30 @@ async def erase(svc: Services, public_id: str) -> bool:
         if not found:
             return False
         lead = found[0]
-        await scrub(conn, lead, status="erased", at=now)
+        mails = await scrub(conn, lead, status="erased", at=now)
         await _consent_events(conn, lead, "erased", now)
         await queue_recipient_notices(conn, svc, lead, "erased")
     await svc.db.checkpoint()  # the erased values must not linger in the WAL file
+    await forget_mail_files(svc.settings, mails)
     return True
 
 
-async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime) -> None:
+async def forget_mail_files(settings: Settings, outbox_ids: Sequence[int]) -> int:
+    """Delete the ``.eml`` copies (file transport) of mails an erasure cleared."""
+    if not outbox_ids:
+        return 0
+    return await asyncio.to_thread(remove_mail_files, settings.mail_dir, outbox_ids)
+
+
+async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
+                ) -> list[int]:
     """Null the personal fields of a lead and clear every mail that carried them.
 
     Unsent mails of the lead are deleted (they must not go out any more);
     sent ones keep only their metadata: body emptied, the family's address
     blanked. Notes go too. Used by erase ('erased') and retention ('anonymised').
+    Returns the ids of the mails cleared: after the commit the caller deletes
+    their files (``forget_mail_files``).
     """
     email = (lead.email or "").lower()
     o = outbox.c
@@ -213,6 +255,7 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime)
         sa.or_(o.lead_id == lead.id,
                sa.and_(sa.literal(email) != "", sa.func.lower(o.recipient) == email)),
         o.kind.not_in(NOTICE_KINDS))
+    cleared = list((await conn.scalars(sa.select(o.id).where(mine))).all())
     await conn.execute(outbox.delete().where(o.status != "sent", mine))
     family = sa.or_(sa.func.lower(o.recipient) == email, o.kind.in_(FAMILY_KINDS))
     await conn.execute(outbox.update().where(mine).values(
@@ -224,3 +267,4 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime)
     if status == "erased":
         values["erased_at"] = at
     await conn.execute(leads.update().where(leads.c.id == lead.id).values(**values))
+    return cleared

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from ..core.db import Database
 from ..core.schema import leads
 from ..core.settings import Settings
-from .lifecycle import scrub
+from .lifecycle import forget_mail_files, forget_used_stamps, scrub
 from .records import load
 
 log = logging.getLogger("campaign.retention")
@@ -40,10 +40,13 @@ def cutoffs(settings: Settings, now: datetime) -> tuple[datetime, datetime]:
 
 
 async def purge(db: Database, settings: Settings, now: datetime) -> dict[str, int]:
-    """Delete stale pending leads and anonymise old ones; returns the counts."""
+    """Delete stale pending leads and anonymise old ones (and forget expired form
+    stamps); returns the counts of leads. The files of the mails each batch
+    cleared are deleted right after its commit."""
     pending_cutoff, old_cutoff = cutoffs(settings, now)
     deleted = anonymised = 0
     while True:
+        mails: list[int] = []
         async with db.transaction() as conn:
             ids = list((await conn.scalars(
                 sa.select(leads.c.id).where(leads.c.status == "pending",
@@ -51,23 +54,28 @@ async def purge(db: Database, settings: Settings, now: datetime) -> dict[str, in
                 .limit(BATCH))).all())
             for lead in await load(conn, leads.c.id.in_(ids)) if ids else []:
                 # Clear the confirmation mails first: they hold the address.
-                await scrub(conn, lead, status="pending", at=now)
+                mails += await scrub(conn, lead, status="pending", at=now)
                 await conn.execute(leads.delete().where(leads.c.id == lead.id))
+        await forget_mail_files(settings, mails)
         deleted += len(ids)
         if len(ids) < BATCH:
             break
     while True:
+        mails = []
         async with db.transaction() as conn:
             ids = list((await conn.scalars(
                 sa.select(leads.c.id).where(leads.c.status.in_(("confirmed", "withdrawn")),
                                             leads.c.created_at < old_cutoff)
                 .limit(BATCH))).all())
             for lead in await load(conn, leads.c.id.in_(ids)) if ids else []:
-                await scrub(conn, lead, status="anonymised", at=now)
+                mails += await scrub(conn, lead, status="anonymised", at=now)
+        await forget_mail_files(settings, mails)
         anonymised += len(ids)
         if len(ids) < BATCH:
             break
+    async with db.transaction() as conn:
+        await forget_used_stamps(conn, now)
     if deleted or anonymised:
-        await db.checkpoint()
+        await db.checkpoint()  # the cleared values must not linger in the WAL file
         log.info("retention: %d pending leads deleted, %d leads anonymised", deleted, anonymised)
     return {"deleted_pending": deleted, "anonymised": anonymised}

@@ -21,6 +21,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
+from ..core.files import private_dir, write_private
 from ..core.settings import Settings
 from ..core.tokens import TokenInvalid, make_token, read_token
 
@@ -143,9 +144,9 @@ def cached_card(card: Card, folder: Path) -> Path:
     try:
         os.utime(path)  # its last use: pruning keeps the images still being shared
     except FileNotFoundError:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         tmp = path.with_suffix(f".{os.getpid()}.{random.randrange(1 << 30)}.tmp")
-        tmp.write_bytes(draw_card(card))
+        write_private(tmp, draw_card(card))
         os.replace(tmp, path)  # atomic: a concurrent reader never sees half a file
     return path
 

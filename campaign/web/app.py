@@ -12,6 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.routing import Mount, Route
 
 from ..content import Content, load_content
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         routes=table,
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers={HTTPException: errors.http_error, BodyTooLarge: errors.too_large,
+                            ClientDisconnect: errors.client_gone,
                             DatabaseUnavailable: errors.unavailable,
                             Exception: errors.server_error},
         lifespan=lifespan,

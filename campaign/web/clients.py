@@ -10,7 +10,7 @@ Anyone can write that header, so without a trusted proxy it is ignored.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..core.settings import Network
 
@@ -36,3 +36,21 @@ def client_ip(peer: str | None, forwarded_for: str | None, proxies: Sequence[Net
             except ValueError:
                 return peer  # a forged or broken header: count the proxy's address
     return hops[0] if hops else peer
+
+
+FORWARDING_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
+
+
+def direct_from_loopback(peer: str | None, headers: Mapping[str, str],
+                         proxies: Sequence[Network]) -> bool:
+    """The request comes from this host itself (a monitor, an operator's curl), not
+    through a proxy: the connection's own peer is a loopback address that is not a
+    listed proxy, and no forwarding header names someone else. A proxy on the same
+    host that adds no such header must be listed in CAMPAIGN_TRUSTED_PROXIES."""
+    try:
+        ip = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    if not ip.is_loopback or _trusted(str(ip), proxies):
+        return False
+    return not any(name in headers for name in FORWARDING_HEADERS)

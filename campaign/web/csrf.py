@@ -14,6 +14,8 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .cookies import cookie_name
+
 CSRF_COOKIE = "csrftoken"
 CSRF_FIELD = "csrf_token"
 
@@ -23,7 +25,7 @@ def _sign(secret: str, cookie: str) -> str:
 
 
 def _cookie(request: Request) -> str | None:
-    value = request.cookies.get(CSRF_COOKIE)
+    value = request.cookies.get(cookie_name(request, CSRF_COOKIE))
     return value if value and 32 <= len(value) <= 128 else None
 
 
@@ -45,8 +47,9 @@ def csrf_valid(request: Request, submitted: object) -> bool:
 
 
 def issue_cookie(request: Request, response: Response) -> None:
-    """Set the cookie a rendered form was signed for, if it is new (strictly necessary)."""
+    """Set the cookie a rendered form was signed for, if it is new (strictly necessary);
+    ``__Host-csrftoken`` on https (see ``web.cookies``)."""
     cookie = getattr(request.state, "csrf_new", None)
     if cookie:
-        response.set_cookie(CSRF_COOKIE, cookie, path="/", httponly=True, samesite="lax",
-                            secure=request.app.state.settings.https)
+        response.set_cookie(cookie_name(request, CSRF_COOKIE), cookie, path="/", httponly=True,
+                            samesite="lax", secure=request.app.state.settings.https)

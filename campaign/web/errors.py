@@ -10,9 +10,17 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
+from ..core import i18n
 from ..core.i18n import gettext as _
+from .language import page_path
 
 log = logging.getLogger("campaign")
+SHOWN_PATH = 80  # characters of a requested path a 404 page repeats
+
+
+def shorten(text: str, limit: int = SHOWN_PATH) -> str:
+    """At most ``limit`` characters, an ellipsis marking a cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _titles() -> dict[int, str]:
@@ -43,9 +51,14 @@ def render_error(request: Request, status: int, detail: str | None = None,
     if status == 503 and message is None:
         message = _("Wir warten kurz auf unsere Datenbank. Bitte versucht es in einer Minute "
                     "noch einmal; es ist nichts verloren gegangen.")
+    requested = None
+    if status == 404:  # shown once, shortened (autoescaped by the template)
+        requested = shorten(i18n.with_language(page_path(request),
+                                               i18n.current_language.get()))
     try:
         return request.app.state.render(  # type: ignore[no-any-return]
-            request, "errors/error.html", {"status": status, "title": title, "message": message},
+            request, "errors/error.html", {"status": status, "title": title, "message": message,
+                                           "requested": requested},
             status_code=status, headers=headers)
     except Exception:  # the error page itself must never fail
         log.exception("error page failed")
@@ -60,6 +73,13 @@ async def http_error(request: Request, exc: Exception) -> Response:
 async def too_large(request: Request, exc: Exception) -> Response:
     """A body that outgrew the limit while it was read (no Content-Length)."""
     return render_error(request, 413)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away while its body was read (a closed tab, a lost network):
+    nothing of ours failed and nobody is left to read an answer."""
+    log.debug("client went away during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def unavailable(request: Request, exc: Exception) -> Response:

@@ -56,6 +56,18 @@ def page_path(request: Request) -> str:
     return str(request.scope.get("campaign_path", request.url.path))
 
 
+def same_site(path: str) -> str:
+    """``path`` if a browser reads it as a path on this site, else ``/``.
+
+    A request target can be ``//evil.example/x`` or ``/\\evil.example`` (both
+    protocol-relative to a browser), ``http://evil.example/x`` (absolute form), or
+    hide a second slash behind a tab or newline, which browsers drop from URLs."""
+    if (not path.startswith("/") or path.startswith("//") or "\\" in path
+            or any(ord(c) < 0x20 or ord(c) == 0x7F for c in path)):
+        return "/"
+    return path
+
+
 def suggestion(request: Request) -> str | None:
     """Language to suggest on this page, or None (German wanted, or prefix chosen)."""
     if i18n.current_language.get() != DEFAULT_LANGUAGE:
@@ -69,8 +81,9 @@ def suggestion(request: Request) -> str | None:
     return lang if lang and lang != DEFAULT_LANGUAGE else None
 
 
-def language_hint(request: Request) -> dict[str, str] | None:
-    """Text (in the suggested language), language and link for the hint, or None."""
+def language_hint(request: Request, not_found: bool = False) -> dict[str, str] | None:
+    """Text (in the suggested language), language and link for the hint, or None.
+    On a page that does not exist the hint links to the landing page."""
     lang = suggestion(request)
     if lang is None:
         return None
@@ -78,18 +91,23 @@ def language_hint(request: Request) -> dict[str, str] | None:
         # TRANSLATORS: shown in the catalog's own language to visitors whose
         # browser asks for it: "This page is also available in <this language>".
         text = _("Diese Seite gibt es auch auf Deutsch.")
-    path = i18n.with_language(page_path(request), lang)
+    if not_found:
+        return {"lang": lang, "text": text, "url": i18n.with_language("/", lang)}
+    path = i18n.with_language(same_site(page_path(request)), lang)
     query = request.url.query
     return {"lang": lang, "text": text, "url": path + (f"?{query}" if query else "")}
 
 
-def alternates(request: Request) -> list[tuple[str, str]]:
-    """(language, path) of this page in every language it is offered in, query kept."""
-    path = page_path(request)
-    query = request.url.query
+def alternates(request: Request, not_found: bool = False) -> list[tuple[str, str]]:
+    """(language, path) of this page in every language it is offered in, query kept;
+    always a path on this site. A page that does not exist (404) is not repeated in
+    every language: its language links go to the landing pages."""
+    page = same_site(page_path(request))
+    path = "/" if not_found else page
+    query = "" if not_found else request.url.query
     out = []
     for lang in LANGUAGES:
-        if lang != DEFAULT_LANGUAGE and i18n.german_only(path):
+        if lang != DEFAULT_LANGUAGE and i18n.german_only(page):
             continue
         out.append((lang, i18n.with_language(path, lang) + (f"?{query}" if query else "")))
     return out

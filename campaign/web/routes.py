@@ -59,10 +59,13 @@ def routes() -> list[BaseRoute]:
         Route("/interesse/neuer-link", leads.resend_form, name="lead_resend", methods=GET),
         Route("/interesse/neuer-link", leads.resend, name="lead_resend_send", methods=POST),
         Route("/bestaetigen/{token}", leads.lead_confirm, name="lead_confirm", methods=GET),
+        Route("/bestaetigen/{token}", leads.lead_confirm_act, name="lead_confirm_act",
+              methods=POST),
         Route("/meine-daten/{token}", leads.self_service, name="self_service", methods=GET),
         Route("/meine-daten/{token}", leads.self_service_act, name="self_service_act",
               methods=POST),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
+        Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
         # Sharing and print campaigns
         Route("/teilen/bild/kampagne.png", share.image_default, name="share_image_default",
               methods=GET),

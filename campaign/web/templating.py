@@ -64,12 +64,12 @@ def _csrf_input(context: Mapping[str, Any]) -> Markup:
 
 @jinja2.pass_context
 def _alternates(context: Mapping[str, Any]) -> list[tuple[str, str]]:
-    return alternates(context["request"])
+    return alternates(context["request"], not_found=bool(context.get("not_found")))
 
 
 @jinja2.pass_context
 def _language_hint(context: Mapping[str, Any]) -> dict[str, str] | None:
-    return language_hint(context["request"])
+    return language_hint(context["request"], not_found=bool(context.get("not_found")))
 
 
 class Renderer:
@@ -86,7 +86,8 @@ class Renderer:
     def __call__(self, request: Request, name: str, context: Mapping[str, Any] | None = None,
                  status_code: int = 200, headers: Mapping[str, str] | None = None
                  ) -> HTMLResponse:
-        ctx = {"request": request, "lang": i18n.current_language.get(), **(context or {})}
+        ctx = {"request": request, "lang": i18n.current_language.get(),
+               "not_found": status_code == 404, **(context or {})}
         body = self.env.get_template(name).render(ctx)
         response = HTMLResponse(body, status_code=status_code, headers=headers,
                                 background=self._entry_visit(request))

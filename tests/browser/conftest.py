@@ -10,6 +10,7 @@ so privacy and CSP checks come for free.
 from __future__ import annotations
 
 from collections.abc import Iterator
+import importlib.resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -25,7 +26,9 @@ from ..support.smtp import SMTPCatcher
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# axe-core as shipped inside the axe-playwright-python wheel (a test extra), so that
+# `pip install -e '.[test]'` brings it and no npm step is needed.
+AXE = Path(str(importlib.resources.files("axe_playwright_python") / "axe.min.js"))
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                "--disable-component-update", "--disable-sync", "--no-first-run",
                "--disable-quic"]
@@ -145,7 +148,7 @@ def axe_violations(page: Any) -> list[str]:
     otherwise be refused by the site's own ``script-src 'self'``.
     """
     if not AXE.exists():
-        pytest.fail("axe-core missing: run `npm ci` in the project folder (.ci/run does it)")
+        pytest.fail(f"axe-core missing at {AXE}: install the test extra (pip install -e '.[test]')")
     page.add_script_tag(path=str(AXE))
     found = page.evaluate(
         """async (tags) => {

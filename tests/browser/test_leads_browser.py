@@ -45,6 +45,9 @@ def test_family_reports_interest_confirms_and_withdraws_with_no_axe_violations(
     check("thanks")
 
     s.goto(_link(mail_server, "clara@example.com", "bestaetigen", 1))
+    check("confirmation button")
+    page.get_by_role("button", name="Ja, Anfrage bestätigen").click()
+    page.wait_for_url("**?bestaetigt=1")
     assert page.locator("h1").inner_text().startswith("Danke")
     check("confirmed")
 

@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 
 HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+FORM = re.compile(r'<form method="post" action="([^"]*)"[^>]*>(.*?)</form>', re.S)
+SUBMIT = re.compile(r'<button[^>]*type="submit"|<input[^>]*type="submit"')
 LINK = re.compile(
     r"http://testserver((?:/[a-z]{2})?/(?:bestaetigen|meine-daten|quittung)/[A-Za-z0-9._-]+)")
 
@@ -56,3 +58,27 @@ def link_in(message: Any, kind: str) -> str:
         if f"/{kind}/" in path:
             return path
     raise AssertionError(f"no {kind} link in {text!r}")
+
+
+def submit_buttons(html: str) -> int:
+    return len(SUBMIT.findall(html))
+
+
+def the_button(html: str) -> tuple[str, dict[str, str]]:
+    """The action and hidden fields of the page's only form; the page must have
+    exactly one submit button (a page reached from a mail asks for one click)."""
+    assert submit_buttons(html) == 1, "the page has exactly one button"
+    [(action, inner)] = FORM.findall(html)
+    return action, hidden_fields(inner)
+
+
+def click(client: Any, path: str) -> Any:
+    """Follow a link from a mail like a person: open the page (GET, which changes
+    nothing), press its one button (POST), and return the page it leads to."""
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code, page.text[:300])
+    action, fields = the_button(page.text)
+    done = client.post(action, data=fields)
+    if done.status_code == 303:
+        return client.get(done.headers["location"])
+    return done

@@ -51,6 +51,16 @@ def choices_for(orgs: Iterable[str], region: Region) -> dict[str, Any]:
             "interests": tuple(interests)}
 
 
+def new_lead(language: str = "de", **data: Any) -> lifecycle.NewLead:
+    """A checked submission of the family (``data`` overrides its fields), as the
+    lead form hands it to ``lifecycle.create_pending``; ``submission``/``stamp``
+    set the submission key and the digest of the form's start stamp."""
+    keys = {k: data.pop(k) for k in ("submission", "stamp") if k in data}
+    values = {**FAMILY, **data}
+    lead = LeadData(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+    return lifecycle.NewLead(lead, language, **keys)
+
+
 async def store_lead(svc: Services, *, at: datetime | None = None, confirm: bool = True,
                      language: str = "de", attribution: dict[str, str] | None = None,
                      quiz: str = "familie", outcome: Sequence[Any] | None = None,

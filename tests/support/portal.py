@@ -30,3 +30,14 @@ def csrf(client: TestClient) -> str:
 def login(client: TestClient, email: str, password: str = PASSWORD) -> Any:
     return client.post("/partner/login", data={
         "csrf_token": csrf(client), "email": email, "password": password})
+
+
+AGENCY = "suedwestfalen-agentur"
+
+
+def health_details(client: TestClient) -> Any:
+    """``/healthz`` with its details (outbox backlog, dead letters), which only the
+    agency's admin (or a request from loopback) sees: signs one in the first time."""
+    if not any(c.name.endswith("session") for c in client.cookies.jar):
+        login(client, add_user(client, AGENCY, role="admin", email=f"health@{AGENCY}.example"))
+    return client.get("/healthz").json()

@@ -1,14 +1,14 @@
 """Lead form, double opt-in confirmation, new-link request and family self-service.
 
-Every POST checks CSRF first and ends in a 303 (post/redirect/get) when it
-changed something; a bot that fills the honeypot sees the same "thank you"
+Every POST checks CSRF first (the confirmation button excepted: the signed
+link is its proof, see ``lead_confirm``) and ends in a 303 (post/redirect/get)
+when it changed something; a bot that fills the honeypot sees the same "thank you"
 as a family and nothing is stored.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -26,7 +26,7 @@ from ...core.vocab import (
     MAX_MUNICIPALITIES,
     TIMEFRAME_LABELS,
 )
-from ...leads import lifecycle, records
+from ...leads import lifecycle, records, stamps
 from ...leads.form import LeadForm, ResendForm
 from ...leads.mails import (
     CONFIRM_MAX_AGE,
@@ -42,7 +42,6 @@ from ..templating import path_for
 from .base import PRIVATE, client_address, content, read_form, render, see_other, services
 
 log = logging.getLogger("campaign.leads")
-STARTED_PURPOSE = "lead-form-started"
 HOUR = timedelta(hours=1)
 
 
@@ -67,19 +66,17 @@ def origin_of(request: Request, params: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _started(request: Request) -> str:
-    return make_token(_secret(request), STARTED_PURPOSE, round(time.time(), 3))
+    return stamps.make_stamp(_secret(request), services(request).clock.now())
 
 
-def _too_fast(request: Request, stamp: str | None) -> bool:
-    """A signed start time in the form: faster than a person can fill it in means a bot."""
-    minimum = services(request).settings.min_fill_seconds
+def _stamp(request: Request, stamp: str | None) -> str | None:
+    """The digest of an acceptable start stamp ('' when no minimum fill time is
+    set), or None: a bot's (see ``leads.stamps``)."""
+    svc = services(request)
+    minimum = svc.settings.min_fill_seconds
     if minimum <= 0:
-        return False
-    try:
-        started = read_token(_secret(request), STARTED_PURPOSE, stamp or "", max_age=86400)
-    except (TokenExpired, TokenInvalid):
-        return True
-    return not isinstance(started, float | int) or time.time() - started < minimum
+        return ""
+    return stamps.accepted(_secret(request), stamp or "", svc.clock.now(), minimum)
 
 
 # -- the lead form -----------------------------------------------------------------------
@@ -136,7 +133,8 @@ async def lead_form(request: Request) -> Response:
 
 async def lead_submit(request: Request) -> Response:
     """Checks in this order: CSRF, honeypot, the form's rules, consent version,
-    fill time, rate limit. Only a submission that passes all is stored."""
+    fill time, rate limit, the start stamp's single use. Only a submission
+    that passes all is stored; the same bytes again find the lead they made."""
     svc = services(request)
     formdata = await read_form(request)
     origin = origin_of(request, formdata)
@@ -155,7 +153,8 @@ async def lead_submit(request: Request) -> Response:
     if formdata.get("consent_version") != svc.content.consent.version:
         form.consent_version.data = svc.content.consent.version
         return refuse(400, "consent_changed")
-    if _too_fast(request, formdata.get("started")):
+    stamp = _stamp(request, formdata.get("started"))
+    if stamp is None:
         log.info("lead form: submitted too fast, nothing stored")
         form.started.data = _started(request)
         return refuse(400, "too_fast")
@@ -163,13 +162,19 @@ async def lead_submit(request: Request) -> Response:
     new = lifecycle.NewLead(
         form.cleaned(), i18n.current_language.get(), origin["attribution"], origin["quiz"],
         outcome["top"] if outcome else None,
-        submission=lifecycle.submission_key(await request.body()))
+        submission=lifecycle.submission_key(await request.body()), stamp=stamp or None)
     limit = jobs.Limit(f"lead:{client_address(request)}", svc.settings.rate_limit_per_hour, HOUR)
     try:
         await lifecycle.create_pending(svc, new, limit)
     except jobs.LimitReached:
         log.info("lead form: rate limit reached, nothing stored")
         return refuse(429, "rate_limited")
+    except lifecycle.StampUsed:
+        # A bot reusing one fetched form, or a person who went back after sending
+        # and sends changed data: the form again, with a fresh stamp and a notice.
+        log.info("lead form: start stamp used before, nothing stored")
+        form.started.data = _started(request)
+        return refuse(409, "already_sent")
     return see_other(request, "lead_thanks")
 
 
@@ -206,22 +211,48 @@ def _org_names(request: Request, rows: list[records.Delivery]) -> list[dict[str,
 
 
 async def lead_confirm(request: Request) -> Response:
+    """Shows the confirmation page; only its button (``lead_confirm_act``) confirms.
+
+    Mail filters of municipalities and companies open every link of a mail
+    before a person reads it, so a GET (or HEAD) must never act. The page has
+    one button, so it stays one click for the family. The POST needs no CSRF
+    cookie: the signed token in the path is the proof, and whoever could make a
+    browser send that POST holds the link already and could send it himself;
+    a first visit straight from the mail (no cookie yet) therefore just works.
+    """
     public_id = _public_id(request, CONFIRM_PURPOSE, CONFIRM_MAX_AGE, "confirm")
     if isinstance(public_id, Response):
         return public_id
     svc = services(request)
-    result = await lifecycle.confirm(svc, public_id)
-    if result in ("unknown", "gone"):
-        return _token_problem(request, result, "confirm")
     lead = await records.by_public_id(svc.db, public_id)
-    if lead is None:  # erased by the family in the same moment
+    if lead is None:
         return _token_problem(request, "unknown", "confirm")
+    if lead.status == "pending":
+        return render(request, "leads/confirm.html", {
+            "here": path_for(request, "lead_confirm_act", token=request.path_params["token"]),
+            "days": svc.settings.pending_retention_days,
+        }, headers=PRIVATE)
+    if lead.status != "confirmed":
+        return _token_problem(request, "gone", "confirm")
     token = make_token(_secret(request), SELF_SERVICE_PURPOSE, public_id)
     return render(request, "leads/confirmed.html", {
-        "first": result == "confirmed",
+        "first": request.query_params.get("bestaetigt") == "1",
         "recipients": _org_names(request, await records.recipients(svc.db, lead.id)),
         "self_service_url": path_for(request, "self_service", token=token),
     }, headers=PRIVATE)
+
+
+async def lead_confirm_act(request: Request) -> Response:
+    """The button: confirm and route the lead exactly once, then show the result
+    (post/redirect/get). A second press only shows that it was confirmed."""
+    public_id = _public_id(request, CONFIRM_PURPOSE, CONFIRM_MAX_AGE, "confirm")
+    if isinstance(public_id, Response):
+        return public_id
+    result = await lifecycle.confirm(services(request), public_id)
+    if result in ("unknown", "gone"):
+        return _token_problem(request, result, "confirm")
+    return see_other(request, "lead_confirm", {"bestaetigt": "1"} if result == "confirmed"
+                     else None, token=request.path_params["token"])
 
 
 async def resend_form(request: Request) -> Response:

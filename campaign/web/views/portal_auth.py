@@ -19,26 +19,44 @@ from ...portal import accounts
 from ...portal import mails as reset_mails
 from ...portal.accounts import SESSION_COOKIE
 from ...portal.cases import Viewer, record_action, viewer_for
+from ..cookies import cookie_name
 from ..csrf import CSRF_FIELD, csrf_valid
 from .base import client_address, content, read_form, see_other, services
 from .base import render as render_page
 
-# The cookie is valid for the portal under every path it can be reached at
-# (just /partner while the portal is German-only; /nl/partner … otherwise).
-COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
 PortalView = Callable[[Request, Viewer], Awaitable[Response]]
+# Where the session cookie lived before it moved to Path=/ (``__Host-`` needs it):
+# cleared on sign-in and sign-out, so an old cookie cannot outlive a logout.
+OLD_COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
+
+
+def session_cookie(request: Request) -> str:
+    """``session``, or ``__Host-session`` on https; for the whole site (``/healthz`` too)."""
+    return cookie_name(request, SESSION_COOKIE)
 
 
 def set_session_cookie(request: Request, response: Response, sid: str) -> None:
-    for path in COOKIE_PATHS:
-        response.set_cookie(SESSION_COOKIE, sid, path=path, httponly=True, samesite="lax",
-                            secure=services(request).settings.https)
+    _clear_old_cookies(response)
+    response.set_cookie(session_cookie(request), sid, path="/", httponly=True, samesite="lax",
+                        secure=services(request).settings.https)
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    for path in COOKIE_PATHS:
-        response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, samesite="lax",
-                               secure=services(request).settings.https)
+    _clear_old_cookies(response)
+    response.delete_cookie(session_cookie(request), path="/", httponly=True, samesite="lax",
+                           secure=services(request).settings.https)
+
+
+def _clear_old_cookies(response: Response) -> None:
+    for path in OLD_COOKIE_PATHS:
+        response.delete_cookie(SESSION_COOKIE, path=path, httponly=True, samesite="lax")
+
+
+async def signed_in(request: Request) -> accounts.SessionCheck:
+    """Who the session cookie belongs to (``user`` is None when nobody)."""
+    svc = services(request)
+    return await accounts.check_session(svc.db, request.cookies.get(session_cookie(request)),
+                                        svc.clock.now())
 
 
 def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200,
@@ -64,9 +82,7 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
     def decorate(view: PortalView) -> Callable[[Request], Awaitable[Response]]:
         @functools.wraps(view)
         async def guarded(request: Request) -> Response:
-            svc = services(request)
-            check = await accounts.check_session(svc.db, request.cookies.get(SESSION_COOKIE),
-                                                 svc.clock.now())
+            check = await signed_in(request)
             response: Response
             if check.user is None:
                 response = see_other(request, "partner_login",
@@ -74,7 +90,7 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
                 if check.expired:
                     clear_session_cookie(request, response)
                 return response
-            viewer = viewer_for(check.user, svc.content.region)
+            viewer = viewer_for(check.user, content(request).region)
             if admin and not viewer.admin:
                 raise HTTPException(403, _("Diese Seite ist der Südwestfalen Agentur "
                                            "vorbehalten."))
@@ -128,7 +144,7 @@ async def login(request: Request) -> Response:
         result = await accounts.attempt_login(svc.db, email, password, client_address(request),
                                               now)
         if result.user is not None:
-            previous = request.cookies.get(SESSION_COOKIE)
+            previous = request.cookies.get(session_cookie(request))
             if previous:  # signing in again (maybe as someone else) ends the old session
                 await accounts.end_session(svc.db, previous)
             sid = await accounts.create_session(svc.db, result.user.id, now)
@@ -160,7 +176,7 @@ async def logout(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
-    sid = request.cookies.get(SESSION_COOKIE)
+    sid = request.cookies.get(session_cookie(request))
     if sid:
         await accounts.end_session(services(request).db, sid)
     response = see_other(request, "partner_login", {"out": "1"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,23 @@ def _footer() -> str:
     return _("Vom Touristen zum Neubürger · Südwestfalen")
 
 
+def _card_file(card: Card, folder: Path) -> tuple[Path, os.stat_result]:
+    path = cached_card(card, folder)
+    return path, path.stat()
+
+
 async def _png(request: Request, card: Card) -> Response:
-    """Serve the cached image, drawing it in a worker thread the first time."""
+    """Serve the cached image, drawing it in a worker thread the first time.
+
+    The file's time records its last use (for pruning), not a change: the ETag is
+    the image's cache key (a hash of what it shows), and no Last-Modified is sent,
+    so every request for an image (GET or HEAD) gets the same headers."""
     folder: Path = cache_dir(services(request).settings)
-    path = await anyio.to_thread.run_sync(cached_card, card, folder)
-    return FileResponse(path, media_type="image/png", headers={"Cache-Control": IMAGE_CACHE})
+    path, stat = await anyio.to_thread.run_sync(_card_file, card, folder)
+    response = FileResponse(path, media_type="image/png", stat_result=stat,
+                            headers={"Cache-Control": IMAGE_CACHE, "ETag": f'"{path.stem}"'})
+    del response.headers["last-modified"]
+    return response
 
 
 async def image_default(request: Request) -> Response:
