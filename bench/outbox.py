@@ -107,7 +107,7 @@ async def through_outbox(svc, batch: int) -> float:
     from campaign.core.clock import utcnow
     from campaign.core.schema import outbox
     from campaign.delivery.worker import deliver_once
-    from campaign.leads.mails import recipes
+    from campaign.portal.mails import recipes
 
     async with svc.db.transaction() as conn:  # the same rows queued again
         await conn.execute(outbox.update().values(

@@ -13,7 +13,7 @@ from ..core.settings import Settings
 from ..delivery import outbox
 from ..delivery.worker import run_forever
 from ..leads.forwarding import queue_reminders
-from ..leads.mails import recipes
+from ..portal.mails import recipes
 from .common import opened, run, services
 
 REMINDERS_EVERY = timedelta(minutes=5)

@@ -37,13 +37,19 @@ def local_today(now: datetime | None = None) -> date:
 
 
 class Clock:
-    """Real time plus an offset that tests may move."""
+    """Real time plus an offset that tests may move (or stop, to count exact waits)."""
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
+        self.stopped_at: datetime | None = None
 
     def now(self) -> datetime:
-        return utcnow() + self.offset
+        return (self.stopped_at or utcnow()) + self.offset
+
+    def stop(self, at: datetime | None = None) -> datetime:
+        """Stand still at ``at`` (or now) until moved by ``advance``; returns that moment."""
+        self.stopped_at, self.offset = as_utc(at or self.now()), timedelta(0)
+        return self.stopped_at
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta

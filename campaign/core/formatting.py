@@ -49,6 +49,11 @@ def format_datetime(value: Any, format: str = "medium") -> str:
     return dates.format_datetime(moment, pattern, tzinfo=LOCAL_TZ, locale=_lang())
 
 
+def format_time(value: datetime) -> str:
+    """A time of day in the region's time zone, without seconds: ``14:05``."""
+    return dates.format_time(as_utc(value), "short", tzinfo=LOCAL_TZ, locale=_lang())
+
+
 def format_number(value: float) -> str:
     return format_decimal(value, locale=_lang())
 

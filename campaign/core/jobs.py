@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from .clock import Clock
 from .db import Database, DatabaseUnavailable, increment, insert
-from .schema import job_leases, rate_counts
+from .schema import UTCDateTime, job_leases, rate_counts, throttles
 
 log = logging.getLogger("campaign.jobs")
 INSTANCE = f"{socket.gethostname()}:{os.getpid()}"
@@ -107,5 +107,77 @@ async def attempts(db: Database, key: str, window: timedelta, now: datetime) -> 
 async def forget_old_counts(db: Database, now: datetime, keep: timedelta = timedelta(days=2)
                             ) -> int:
     async with db.transaction() as conn:
-        return (await conn.execute(rate_counts.delete().where(
+        counts = (await conn.execute(rate_counts.delete().where(
             rate_counts.c.window_start < now - keep))).rowcount
+        return counts + (await conn.execute(throttles.delete().where(
+            throttles.c.not_before < now - keep))).rowcount
+
+
+# -- throttles by delay -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """``free`` attempts per key at once; after that each attempt let through makes
+    the next one wait, ``first`` and then twice as long each time, at most
+    ``longest``. A key left alone for ``forget`` after its wait starts afresh.
+    A delay, unlike a lock-out, always ends, however many attempts were refused."""
+
+    free: int
+    first: timedelta
+    longest: timedelta
+    forget: timedelta
+
+    def delay(self, count: int) -> timedelta:
+        """The wait after the ``count``-th attempt let through."""
+        if count < self.free:
+            return timedelta(0)
+        growing: timedelta = self.first * 2 ** min(count - self.free, 30)
+        return min(self.longest, growing)
+
+    def steps(self) -> int:
+        """Counts after which the delay no longer grows (it is ``longest`` from there)."""
+        n = self.free
+        while self.delay(n) < self.longest:
+            n += 1
+        return n
+
+
+class Throttled(Exception):
+    """Raised inside a transaction that must not go on: try again at ``until``."""
+
+    def __init__(self, key: str, until: datetime) -> None:
+        super().__init__(key)
+        self.until = until
+
+
+async def admit(conn: AsyncConnection, key: str, rule: Backoff, now: datetime) -> None:
+    """Let one attempt for ``key`` through (counting it and setting the next wait) in
+    one atomic statement, or raise ``Throttled`` when its wait is not over yet.
+    Refused attempts are not counted: they neither lengthen the wait nor pass."""
+    t = throttles.c
+    key = key[:200]
+    fresh = t.not_before <= now - rule.forget  # quiet long enough: start afresh
+    count = sa.case((fresh, 1), else_=t.count + 1)
+    waits = {n: sa.literal(now + rule.delay(n), UTCDateTime)
+             for n in range(1, rule.steps() + 1)}
+    not_before = sa.case(waits, value=count, else_=sa.literal(now + rule.longest, UTCDateTime))
+    stmt = insert(conn, throttles).values(key=key, count=1, not_before=now + rule.delay(1))
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.key], set_={"count": count, "not_before": not_before},
+        where=t.not_before <= now).returning(t.count)
+    if (await conn.execute(stmt)).first() is None:
+        until = await conn.scalar(sa.select(t.not_before).where(t.key == key))
+        raise Throttled(key, until or now)
+
+
+async def refund(conn: AsyncConnection, key: str) -> None:
+    """Take back one counted attempt (a sign-in that succeeded)."""
+    await conn.execute(throttles.update().where(throttles.c.key == key[:200],
+                                                throttles.c.count > 0)
+                       .values(count=throttles.c.count - 1))
+
+
+async def clear(conn: AsyncConnection, key: str) -> None:
+    """Forget every attempt for ``key`` (a successful sign-in, a new password)."""
+    await conn.execute(throttles.delete().where(throttles.c.key == key[:200]))

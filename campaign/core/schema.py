@@ -224,6 +224,17 @@ rate_counts = Table(
 )
 Index("ix_rate_counts_window", rate_counts.c.window_start)
 
+# Throttles by delay (portal sign-in), per key: how many attempts were let
+# through and when the next one may be; one guarded upsert lets an attempt
+# through and moves ``not_before``, on every instance at once.
+throttles = Table(
+    "throttles", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("not_before", UTCDateTime, nullable=False),
+)
+Index("ix_throttles_not_before", throttles.c.not_before)
+
 # Signed start stamps of lead forms that a stored lead used: a stamp counts once,
 # so a bot cannot fetch the form once and skip the minimum fill time for ever
 # after. Only a digest is kept; rows go with the purge once the stamp expired.

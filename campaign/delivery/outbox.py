@@ -94,6 +94,17 @@ async def enqueue_recipe(conn: AsyncConnection, *, kind: str, recipient: str, me
     return int(result.scalar_one())
 
 
+async def note_recipe(conn: AsyncConnection, message_id: str, *, kind: str | None = None,
+                      lead_id: int | None = None, org: str | None = None) -> None:
+    """What a recipe turned out to be, found by the worker (a new link for this lead, a
+    reset for this organisation's account): noted on its queued row, which is then
+    counted, listed and erased like a mail queued as such from the start."""
+    values = {name: value for name, value in
+              {"kind": kind, "lead_id": lead_id, "org": org}.items() if value is not None}
+    await conn.execute(outbox.update().where(outbox.c.message_id == message_id,
+                                             outbox.c.status == "queued").values(**values))
+
+
 async def drop(db: Database, worker_id: str, row_id: int) -> None:
     """A recipe with nothing to send (the lead is gone, the address unknown): delete it."""
     async with db.transaction() as conn:

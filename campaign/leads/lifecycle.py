@@ -12,7 +12,7 @@ import hashlib
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,13 +41,11 @@ from .mails import (
     NOTICE_KINDS,
     queue_family_mail,
     queue_family_recipe,
+    queue_new_link_recipe,
     queue_recipient_notices,
 )
 from .records import HAS_DATA, Lead, load
 from .services import Services
-
-# A lead gets at most this many mails of one kind per hour through "resend".
-MAX_FAMILY_MAILS_PER_HOUR = 3
 
 
 class StampUsed(Exception):
@@ -182,35 +180,19 @@ async def _consent_events(conn: AsyncConnection, lead: Lead, event: str, at: dat
             for g in lead.consents])
 
 
-async def request_new_mail(svc: Services, email: str) -> str:
-    """Resend the right link to a known address; the caller answers neutrally anyway.
+async def request_new_mail(svc: Services, email: str, limit: Limit) -> bool:
+    """Count the request (``limit``, per client address) and queue a "new link"
+    recipe for the address as typed; False when over the limit (nothing queued).
 
-    Pending leads get a new confirmation link; confirmed and withdrawn ones
-    the self-service link (a family that withdrew may still want to erase).
-
-    Returns what happened ('confirm', 'selfservice', 'throttled' or 'none') for
-    logs and tests only; the page must never show it.
-    """
+    Whether the address belongs to a lead is decided by the outbox worker, not
+    here: a known and an unknown address cost the request the same statements,
+    so its answer and its timing tell nothing (see ``mails.render_recipe``)."""
     now = svc.clock.now()
     async with svc.db.transaction() as conn:
-        latest = await conn.scalar(
-            sa.select(leads.c.id)
-            .where(sa.func.lower(leads.c.email) == email.strip().lower(),
-                   leads.c.email.isnot(None), leads.c.status.in_(HAS_DATA))
-            .order_by(leads.c.created_at.desc(), leads.c.id.desc()).limit(1))
-        if latest is None:
-            return "none"
-        (lead,) = await load(conn, leads.c.id == latest)
-        template, kind = (("confirm", "confirm") if lead.status == "pending"
-                          else ("selfservice_link", "selfservice"))
-        recent = await conn.scalar(
-            sa.select(sa.func.count()).select_from(outbox)
-            .where(outbox.c.lead_id == lead.id, outbox.c.kind == kind,
-                   outbox.c.created_at >= now - timedelta(hours=1)))
-        if recent and recent >= MAX_FAMILY_MAILS_PER_HOUR:
-            return "throttled"
-        await queue_family_mail(conn, svc, lead, template)
-    return kind
+        if not await jobs.hit_in(conn, limit, now):
+            return False
+        await queue_new_link_recipe(conn, svc, email, now)
+    return True
 
 
 async def withdraw(svc: Services, public_id: str) -> bool:

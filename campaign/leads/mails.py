@@ -12,17 +12,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..content.model import Organisation
 from ..core.clock import local
 from ..core.i18n import with_language
-from ..core.schema import leads
+from ..core.schema import leads, outbox
 from ..core.tokens import TokenInvalid, make_token, read_token
 from ..core.vocab import (
     CHILD_AGE_LABELS,
@@ -34,8 +35,8 @@ from ..core.vocab import (
     german_list,
 )
 from ..delivery.message import Mailer, addr_spec, address, header_safe
-from ..delivery.outbox import enqueue, enqueue_recipe
-from .records import Lead, deliveries, load
+from ..delivery.outbox import enqueue, enqueue_recipe, note_recipe
+from .records import Lead, deliveries, latest_by_email, load
 from .services import Services
 
 CONFIRM_PURPOSE = "confirm"
@@ -47,6 +48,9 @@ RECEIPT_MAX_AGE = 365 * 24 * 3600  # a partner may click weeks later; a year is 
 CONFIRM_PATH = "/bestaetigen/{token}"
 SELF_SERVICE_PATH = "/meine-daten/{token}"
 RECEIPT_PATH = "/quittung/{token}"
+
+# A lead gets at most this many mails of one kind per hour through "new link".
+MAX_FAMILY_MAILS_PER_HOUR = 3
 
 # Outbox kinds of mails addressed to the family (cleared on erasure), and the
 # notices to organisations that hold no personal data (kept on erasure).
@@ -151,11 +155,50 @@ async def queue_org_recipe(conn: AsyncConnection, svc: Services, lead: Lead,
         lead_id=lead.id, org=org.slug, now=now)
 
 
+async def queue_new_link_recipe(conn: AsyncConnection, svc: Services, email: str,
+                                now: datetime) -> int:
+    """Queue "send me my link again" for the address as typed, known or not: the
+    request does the same work either way, and the worker decides (``render_recipe``)."""
+    return await enqueue_recipe(
+        conn, kind="new_link", recipient=email.strip(), message_id=svc.mailer.new_message_id(),
+        recipe={"mail": "new_link", "email": email.strip()}, now=now)
+
+
+async def _new_link(svc: Services, email: str, message_id: str) -> dict[str, Any] | None:
+    """Which family mail a new-link recipe becomes: a pending lead gets a new
+    confirmation link, a confirmed or withdrawn one its self-service link (a family
+    that withdrew may still want to erase). None for an unknown address, or when
+    the lead had ``MAX_FAMILY_MAILS_PER_HOUR`` of that kind in the last hour; else
+    the row is noted as that mail of that lead and the family recipe is returned."""
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        lead = await latest_by_email(conn, email)
+        if lead is None:
+            return None
+        template, kind = (("confirm", "confirm") if lead.status == "pending"
+                          else ("selfservice_link", "selfservice"))
+        recent = await conn.scalar(
+            sa.select(sa.func.count()).select_from(outbox)
+            .where(outbox.c.lead_id == lead.id, outbox.c.kind == kind,
+                   outbox.c.created_at >= now - timedelta(hours=1)))
+        if recent and recent >= MAX_FAMILY_MAILS_PER_HOUR:
+            return None
+        await note_recipe(conn, message_id, kind=kind, lead_id=lead.id)
+    return {"mail": "family", "template": template, "lead": lead.public_id}
+
+
 async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
                         ) -> bytes | None:
-    """The message of a queued recipe, or None when there is nothing to send any
-    more (the lead or its address is gone: an erasure came first). The mail is
-    built on a worker thread, so that rendering never holds up the event loop."""
+    """The message of a queued recipe, or None when there is nothing to send (the
+    lead or its address is gone: an erasure came first; nobody has that address).
+    The mail is built on a worker thread, so that rendering never holds up the
+    event loop."""
+    if recipe.get("mail") == "new_link":
+        email = recipe.get("email")
+        family = await _new_link(svc, email, message_id) if isinstance(email, str) else None
+        if family is None:
+            return None
+        recipe = family
     if not isinstance(recipe.get("lead"), str):
         return None
     async with svc.db.reading() as conn:

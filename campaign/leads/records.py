@@ -128,6 +128,17 @@ async def by_public_id(db: Database, public_id: str) -> Lead | None:
     return found[0] if found else None
 
 
+async def latest_by_email(conn: AsyncConnection, email: str) -> Lead | None:
+    """The newest lead that still holds data for this address (case does not matter)."""
+    latest = await conn.scalar(
+        sa.select(leads.c.id)
+        .where(sa.func.lower(leads.c.email) == email.strip().lower(),
+               leads.c.email.isnot(None), leads.c.status.in_(HAS_DATA))
+        .order_by(leads.c.created_at.desc(), leads.c.id.desc()).limit(1))
+    found = await load(conn, leads.c.id == latest) if latest is not None else []
+    return found[0] if found else None
+
+
 async def by_id(db: Database, lead_id: int) -> Lead | None:
     async with db.reading() as conn:
         found = await load(conn, leads.c.id == lead_id)

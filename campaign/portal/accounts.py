@@ -2,10 +2,13 @@
 
 Sessions live in the database (only a hash of the id), so logout and a
 password change end them everywhere, on every instance. Login attempts are
-counted per account and per client address in one atomic step *before* the
-password hash is checked, so parallel attempts cannot slip past the limit;
-an account owner locked out by someone else's attempts still signs in
-through a reset link, which clears the account's count.
+let through per account and per client address in one atomic step *before*
+the password hash is checked, so parallel attempts cannot slip past the
+throttle. A few failures are free; then each further attempt must wait a
+growing delay (never a lock-out: the wait ends, and refused attempts do not
+lengthen it). A successful sign-in clears the account's throttle, and an
+owner kept waiting by someone else's attempts signs in through a reset
+link, which clears it too.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core import jobs
 from ..core.db import Database
-from ..core.schema import audit_log, rate_counts, sessions, users
+from ..core.schema import audit_log, sessions, users
 from ..core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 
 SESSION_COOKIE = "session"
@@ -33,9 +36,12 @@ SESSION_IDLE = timedelta(hours=8)
 SESSION_MAX = timedelta(days=7)
 TOUCH_EVERY = timedelta(seconds=60)  # do not write on every request
 
-LOGIN_WINDOW = timedelta(minutes=15)
-ACCOUNT_ATTEMPTS = 5  # per account and window …
-ADDRESS_ATTEMPTS = 20  # … and per client address
+# Attempts at once, then a wait of 1, 2, 4, 8 and at most 15 minutes before each
+# next one; an hour of quiet after the last wait starts afresh.
+ACCOUNT_THROTTLE = jobs.Backoff(free=5, first=timedelta(minutes=1),
+                                longest=timedelta(minutes=15), forget=timedelta(hours=1))
+ADDRESS_THROTTLE = jobs.Backoff(free=20, first=timedelta(minutes=1),
+                                longest=timedelta(minutes=15), forget=timedelta(hours=1))
 
 RESET_PURPOSE = "password-reset"
 RESET_MAX_AGE = 3600
@@ -125,14 +131,13 @@ async def user_by_id(db: Database, user_id: int) -> User | None:
 
 
 async def set_password(db: Database, user: User, password: str) -> None:
-    """New hash; all sessions of the account end, and its login count is cleared."""
+    """New hash; all sessions of the account end, and its login throttle is lifted."""
     new_hash = await asyncio.to_thread(hash_password, password)
     async with db.transaction() as conn:
         await conn.execute(users.update().where(users.c.id == user.id)
                            .values(password_hash=new_hash))
         await conn.execute(sessions.delete().where(sessions.c.user_id == user.id))
-        await conn.execute(rate_counts.delete().where(
-            rate_counts.c.key == _account_key(user.email)))
+        await jobs.clear(conn, _account_key(user.email))
 
 
 # -- login ----------------------------------------------------------------------------
@@ -151,23 +156,29 @@ def _account_key(email: str) -> str:
     return f"login-acct:{_sha(normalise_email(email))}"
 
 
+def _address_key(address: str) -> str:
+    return f"login-addr:{address}"
+
+
 @dataclass(frozen=True)
 class LoginResult:
     user: User | None = None
-    throttled_until: datetime | None = None  # too many attempts: wait, or reset the password
+    throttled_until: datetime | None = None  # wait until then, or reset the password
 
 
 async def attempt_login(db: Database, email: str, password: str, address: str,
                         now: datetime) -> LoginResult:
-    """Count the attempt (account and address), then check the password;
-    unknown accounts cost the same argon2 verify."""
+    """Let the attempt through the throttles of the address and the account (one
+    transaction: refused by either, it counts for neither), then check the
+    password; unknown accounts cost the same argon2 verify."""
     email = normalise_email(email)
-    window_end = jobs.window_start(now, LOGIN_WINDOW) + LOGIN_WINDOW
-    by_address = await jobs.hit(db, f"login-addr:{address}", ADDRESS_ATTEMPTS, LOGIN_WINDOW, now)
-    by_account = await jobs.hit(db, _account_key(email), ACCOUNT_ATTEMPTS, LOGIN_WINDOW, now)
-    if not (by_address and by_account):
-        return LoginResult(throttled_until=window_end)
-    user = await user_by_email(db, email) if email else None
+    try:
+        async with db.transaction() as conn:  # always address, then account: no deadlock
+            await jobs.admit(conn, _address_key(address), ADDRESS_THROTTLE, now)
+            await jobs.admit(conn, _account_key(email), ACCOUNT_THROTTLE, now)
+    except jobs.Throttled as refused:
+        return LoginResult(throttled_until=refused.until)
+    user = await user_by_email(db, email) if email.isprintable() else None
     # argon2 takes ~0.1 s of CPU: off the event loop, so other requests go on.
     ok = await asyncio.to_thread(
         verify_password, user.password_hash if user else _dummy_hash(), password)
@@ -176,7 +187,9 @@ async def attempt_login(db: Database, email: str, password: str, address: str,
     async with db.transaction() as conn:
         await conn.execute(users.update().where(users.c.id == user.id)
                            .values(last_login_at=now))
-        await conn.execute(rate_counts.delete().where(rate_counts.c.key == _account_key(email)))
+        await jobs.clear(conn, _account_key(email))
+        # A sign-in is no failure: office colleagues behind one address never wait.
+        await jobs.refund(conn, _address_key(address))
     return LoginResult(user=user)
 
 

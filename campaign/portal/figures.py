@@ -11,6 +11,7 @@ from ..core.clock import local
 from ..core.db import Database
 from ..core.schema import lead_municipalities, lead_recipients, leads
 from ..reach import funnel
+from ..reach.attribution import OTHER, fold
 from .cases import Filters, Viewer, mine, scope, visible
 
 
@@ -31,8 +32,14 @@ class Stats:
     moved: int
     by_status: dict[str, int]
     per_municipality: list[tuple[str, int]]
-    per_source: list[SourceCount]
+    per_source: list[SourceCount]  # the most frequent sources, one by one …
+    other_sources: int  # … and the leads of all others (``other``), summed
+    other_source_count: int  # how many sources that sum covers
     per_month: list[tuple[str, int]]
+
+    @property
+    def source_total(self) -> int:
+        return sum(row.n for row in self.per_source) + self.other_sources
 
 
 
@@ -84,9 +91,11 @@ async def stats(db: Database, viewer: Viewer) -> Stats:
     for moment in created:  # months as the region counts them, not in UTC
         key = local(moment).strftime("%Y-%m")
         months[key] = months.get(key, 0) + 1
+    shown, rest = fold((SourceCount(*row[:4], int(row[4])) for row in per_source),
+                       lambda r: OTHER in (r.source, r.medium, r.campaign, r.place))
     return Stats(
         funnel=totals, received=int(received), acknowledged=int(acknowledged),
         moved=int(moved_n), by_status=status_counts,
         per_municipality=[(slug, int(c)) for slug, c in per_municipality],
-        per_source=[SourceCount(*row[:4], int(row[4])) for row in per_source],
+        per_source=shown, other_sources=sum(r.n for r in rest), other_source_count=len(rest),
         per_month=sorted(months.items()))

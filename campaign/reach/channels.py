@@ -9,15 +9,17 @@ aggregate is stored: no cookie, no address.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
 
 from ..core.clock import local_today
-from ..core.db import Database, increment
+from ..core.db import Database
 from ..core.schema import channel_visits, funnel_counts, lead_recipients, leads, place_scans, places
-from .attribution import clean_attribution
+from .attribution import OTHER, TOP_CHANNELS, UTM_PARAMS, clean_attribution, fold
+from .funnel import add_daily
 from .places import FIGURES, MEDIA
 
 NOT_COUNTED = ("/static", "/q/", "/partner", "/teilen/bild")
@@ -40,10 +42,9 @@ async def count_visit(db: Database, attribution: Mapping[str, str],
                       day: date | None = None) -> None:
     """Add one entry visit for a campaign channel (daily aggregate)."""
     async with db.transaction() as conn:
-        await increment(conn, channel_visits, {
-            "day": day or local_today(), "utm_source": attribution.get("utm_source", ""),
-            "utm_medium": attribution.get("utm_medium", ""),
-            "utm_campaign": attribution.get("utm_campaign", "")})
+        await add_daily(conn, channel_visits, {
+            "day": day or local_today(),
+            **{key: attribution.get(key, "") for key in UTM_PARAMS}})
 
 
 def channel_key(source: str | None, medium: str | None) -> tuple[str, str]:
@@ -90,3 +91,27 @@ async def channel_figures(db: Database, org: str | None = None
             add(source, medium, "leads", n)
             add(source, medium, "confirmed", c)
     return sorted(table.items(), key=lambda kv: (-kv[1]["visits"], -kv[1]["leads"], kv[0]))
+
+
+Channel = tuple[tuple[str, str], dict[str, int]]
+
+
+@dataclass(frozen=True)
+class ChannelFigures:
+    """The channels shown one by one, and the rest summed (``other``)."""
+
+    shown: list[Channel]
+    other: dict[str, int]
+    other_channels: int  # how many channels ``other`` sums up
+
+    @property
+    def total(self) -> dict[str, int]:
+        return {f: sum(figures[f] for _key, figures in self.shown) + self.other[f]
+                for f in FIGURES}
+
+
+def folded(channels: list[Channel], top: int = TOP_CHANNELS) -> ChannelFigures:
+    """The ``top`` channels (ranked as ``channel_figures`` ranks them) and the rest summed."""
+    shown, rest = fold(channels, lambda c: OTHER in c[0], top)
+    other = {f: sum(figures[f] for _key, figures in rest) for f in FIGURES}
+    return ChannelFigures(shown, other, len(rest))

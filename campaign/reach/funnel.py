@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,7 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.clock import local_today
 from ..core.db import Database, increment
 from ..core.schema import funnel_counts
+from .attribution import OTHER, UTM_PARAMS
 
+MAX_CHANNELS_PER_DAY = 200  # channels with rows of their own per day and table
 STEPS = ("started", "finished", "lead_submitted", "lead_confirmed")  # and "answered:N"
 
 
@@ -23,10 +26,32 @@ async def count(conn: AsyncConnection, quiz: str, step: str,
                 attribution: Mapping[str, str] | None = None, day: date | None = None) -> None:
     """Add one to (day, quiz, step, utm_*) inside the caller's transaction."""
     a = attribution or {}
-    await increment(conn, funnel_counts, {
+    await add_daily(conn, funnel_counts, {
         "day": day or local_today(), "quiz": quiz, "step": step,
-        "utm_source": a.get("utm_source", ""), "utm_medium": a.get("utm_medium", ""),
-        "utm_campaign": a.get("utm_campaign", "")})
+        **{key: a.get(key, "") for key in UTM_PARAMS}})
+
+
+async def add_daily(conn: AsyncConnection, table: sa.Table, key: dict[str, Any]) -> None:
+    """Add one to the daily counter ``key`` of ``table`` (funnel or channel visits).
+
+    A channel (its ``utm_*`` values) not seen yet that day gets rows of its own
+    only while the day has fewer than ``MAX_CHANNELS_PER_DAY`` channels; beyond
+    that it is counted as ``other``, so made-up parameters cannot fill the table.
+    The usual case, a row that exists, is one UPDATE."""
+    c = table.c
+    same = [c[name] == value for name, value in key.items()]
+    if (await conn.execute(table.update().where(*same).values(count=c.count + 1))).rowcount:
+        return
+    channel = [c[name] == key[name] for name in UTM_PARAMS]
+    that_day = c.day == key["day"]
+    if any(key[name] for name in UTM_PARAMS) and await conn.scalar(
+            sa.select(c.day).where(that_day, *channel).limit(1)) is None:
+        channels = sa.select(*(c[name] for name in UTM_PARAMS)).where(that_day).distinct()
+        seen = int(await conn.scalar(
+            sa.select(sa.func.count()).select_from(channels.subquery())) or 0)
+        if seen >= MAX_CHANNELS_PER_DAY:
+            key = {**key, **dict.fromkeys(UTM_PARAMS, OTHER)}
+    await increment(conn, table, key)
 
 
 async def totals(db: Database, steps: tuple[str, ...] = STEPS) -> dict[str, int]:

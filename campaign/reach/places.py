@@ -23,7 +23,7 @@ from ..core.clock import local_today, utcnow
 from ..core.db import Database, increment
 from ..core.i18n import gettext as _
 from ..core.schema import funnel_counts, leads, place_scans, places
-from .attribution import clean_attribution
+from .attribution import campaign_slug, clean_attribution
 
 TARGET_KINDS = ("landing", "quiz", "municipality", "lead_form")
 MEDIA = ("qr", "print")
@@ -107,7 +107,7 @@ def validate_place(label: str, target_kind: str, target_slug: str, medium: str,
         errors["target"] = _("Diesen Ort gibt es nicht.")
     if medium not in MEDIA:
         errors["medium"] = _("Bitte wählen Sie QR-Code oder Druck.")
-    if not clean_attribution({"utm_campaign": campaign}):
+    if not campaign_slug(campaign):
         errors["campaign"] = _("Bitte geben Sie einen Kampagnennamen an "
                                "(Buchstaben, Ziffern, Bindestrich).")
     if _CONTROL & set(pitch):
@@ -124,7 +124,7 @@ async def create_place(db: Database, *, label: str, org: str, target_kind: str,
                        target_slug: str = "", medium: str = "qr", campaign: str,
                        pitch: str = "", created_by: str | None = None) -> Place:
     """Store a new place under a fresh code (retrying the rare collision)."""
-    utm_campaign = clean_attribution({"utm_campaign": campaign})["utm_campaign"]
+    utm_campaign = campaign_slug(campaign)
     slug = target_slug if target_kind in ("quiz", "municipality") else ""
     for _attempt in range(10):
         code = new_code()

@@ -23,9 +23,9 @@ from ..core.settings import Settings
 from ..delivery.message import Mailer
 from ..delivery.worker import run_forever
 from ..leads.forwarding import queue_reminders
-from ..leads.mails import recipes
 from ..leads.retention import purge
 from ..leads.services import Services
+from ..portal.mails import recipes
 from ..reach.share import cache_dir, prune_cards
 from . import errors
 from .middleware import BodyLimit, BodyTooLarge, Language, SecurityHeaders

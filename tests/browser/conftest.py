@@ -9,8 +9,8 @@ so privacy and CSP checks come for free.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 import importlib.resources
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse

@@ -12,8 +12,8 @@ from campaign.content import Content, load_content
 from campaign.core.db import Database
 from campaign.core.settings import Settings
 from campaign.delivery.worker import deliver_once
-from campaign.leads.mails import recipes
 from campaign.leads.services import Services
+from campaign.portal.mails import recipes
 
 _CONTENT: list[Content] = []
 

@@ -17,7 +17,6 @@ from starlette.testclient import TestClient
 from campaign.core.clock import utcnow
 from campaign.core.jobs import window_start
 from campaign.core.schema import lead_recipients
-from campaign.portal.accounts import LOGIN_WINDOW
 
 from .app import rows_in, run, services, shipped_content
 from .forms import csrf_of
@@ -41,9 +40,9 @@ def status_of(client: TestClient, lead_id: int, org: str) -> str:
     return str(row.status)
 
 
-def at_window_start(*clients: TestClient, window: timedelta = LOGIN_WINDOW) -> datetime:
+def at_window_start(*clients: TestClient, window: timedelta = timedelta(hours=1)) -> datetime:
     """Move the clocks of the clients' apps to one second into a fresh counting window
-    (of the login throttle, or ``window``), so a test's attempts never straddle the
+    of a rate limit (an hour, or ``window``), so a test's requests never straddle the
     boundary of two windows; returns the new now."""
     start = window_start(utcnow(), window) + window + timedelta(seconds=1)
     offset = start - utcnow()

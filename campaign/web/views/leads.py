@@ -269,11 +269,11 @@ async def resend(request: Request) -> Response:
                       status_code=400)
     if not form.validate():
         return render(request, "leads/resend.html", {"form": form}, status_code=400)
-    # Same answer whether the address is known, unknown or throttled.
-    if await jobs.hit(svc.db, f"resend:{client_address(request)}",
-                      svc.settings.rate_limit_per_hour, HOUR, svc.clock.now()):
-        outcome = await lifecycle.request_new_mail(svc, form.email.data)
-        log.info("new link requested: %s", outcome)
+    # Same answer, and the same work, whether the address is known, unknown or throttled.
+    limit = jobs.Limit(f"resend:{client_address(request)}", svc.settings.rate_limit_per_hour,
+                       HOUR)
+    if not await lifecycle.request_new_mail(svc, form.email.data, limit):
+        log.info("new link: rate limit reached, nothing queued")
     return see_other(request, "lead_resend", {"gesendet": "1"})
 
 

@@ -12,7 +12,7 @@ from ...core.i18n import current_language
 from ...core.i18n import gettext as _
 from ...portal.cases import Viewer
 from ...reach import places
-from ...reach.channels import channel_figures
+from ...reach.channels import channel_figures, folded
 from ...reach.share import qr_code
 from .base import content, see_other, services
 from .portal_auth import portal, render
@@ -42,7 +42,7 @@ async def _page(request: Request, viewer: Viewer, form: dict[str, str],
     return render(request, "share/places.html", {
         "nav": "places", "places": rows,
         "figures": await places.place_figures(svc.db, [p.code for p in rows]),
-        "channels": await channel_figures(svc.db, org),
+        "channels": folded(await channel_figures(svc.db, org)),
         "targets": _targets(request), "form": form, "errors": errors,
         "place_url": lambda code: places.place_url(base, code),
         "created": request.query_params.get("neu", ""),

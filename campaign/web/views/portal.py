@@ -130,6 +130,8 @@ async def stats(request: Request, viewer: Viewer) -> Response:
     for row in s.per_source:
         key = row.source or _("ohne Quelle")
         per_source[key] = per_source.get(key, 0) + row.n
+    if s.other_source_count:
+        per_source[_("Sonstige")] = s.other_sources
     return render(request, "partner/stats.html", {
         "s": s, "funnel": funnel, "per_municipality": per_m,
         "charts": {

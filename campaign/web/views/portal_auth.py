@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 import functools
-import hashlib
+import math
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...core import jobs
+from ...core.formatting import format_time
 from ...core.i18n import LANGUAGES, with_language
 from ...core.i18n import gettext as _
-from ...delivery.outbox import enqueue
 from ...portal import accounts
+from ...portal import mails as reset_mails
 from ...portal.accounts import SESSION_COOKIE
 from ...portal.cases import Viewer, record_action, viewer_for
 from ..cookies import cookie_name
 from ..csrf import CSRF_FIELD, csrf_valid
-from ..templating import path_for
 from .base import client_address, content, read_form, see_other, services
 from .base import render as render_page
 
 PortalView = Callable[[Request, Viewer], Awaitable[Response]]
-RESET_LIMIT = 5  # reset mails per hour, per address and per account
-HOUR = timedelta(hours=1)
 # Where the session cookie lived before it moved to Path=/ (``__Host-`` needs it):
 # cleared on sign-in and sign-out, so an old cookie cannot outlive a logout.
 OLD_COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
@@ -156,12 +153,23 @@ async def login(request: Request) -> Response:
             set_session_cookie(request, response, sid)
             return response
         if result.throttled_until is not None:
-            status = 429
-            errors["email"] = _("Zu viele Anmeldeversuche. Bitte warten Sie eine Viertelstunde, "
-                                "oder setzen Sie Ihr Passwort über „Passwort vergessen“ neu.")
-        else:
-            errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
+            return _throttled(request, email, now, result.throttled_until)
+        errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
     return _login_page(request, email, errors, status)
+
+
+def _throttled(request: Request, email: str, now: datetime, until: datetime) -> Response:
+    """429 naming the minute from which the next attempt is checked (rounded up)."""
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    retry_at = until.replace(second=0, microsecond=0)
+    if retry_at < until:
+        retry_at += timedelta(minutes=1)
+    response = _login_page(request, email, {"email": _(
+        "Zu viele Anmeldeversuche. Bitte versuchen Sie es ab %(time)s Uhr wieder, oder "
+        "setzen Sie Ihr Passwort über „Passwort vergessen“ neu.") % {
+            "time": format_time(retry_at)}}, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def logout(request: Request) -> Response:
@@ -184,45 +192,19 @@ async def forgot_form(request: Request) -> Response:
                   {"sent": "sent" in request.query_params, "errors": {}, "email": ""})
 
 
-def _reset_key(email: str) -> str:
-    """The per-account counter's key: a hash, as for logins, so the table never
-    holds an address someone typed (known or not)."""
-    digest = hashlib.sha256(accounts.normalise_email(email).encode()).hexdigest()
-    return f"reset-acct:{digest}"
-
-
 async def forgot(request: Request) -> Response:
     form = await read_form(request)
     if not csrf_valid(request, form.get(CSRF_FIELD)):
         raise csrf_error()
     email = str(form.get("email", "")).strip()[:254]
-    if "@" not in email:
+    if "@" not in email or not email.isprintable():
         return render(request, "partner/forgot.html", {
             "sent": False, "email": email,
             "errors": {"email": _("Bitte geben Sie Ihre E-Mail-Adresse ein.")}}, status_code=400)
-    svc = services(request)
-    now = svc.clock.now()
-    allowed = (await jobs.hit(svc.db, f"reset-addr:{client_address(request)}", RESET_LIMIT,
-                              HOUR, now)
-               and await jobs.hit(svc.db, _reset_key(email), RESET_LIMIT, HOUR, now))
-    user = await accounts.user_by_email(svc.db, email) if allowed else None
-    if user is not None:
-        await _send_reset_mail(request, user)
-    # The same answer whether or not the account exists.
+    # The same work and the same answer whether or not the account exists:
+    # the outbox worker decides (portal.mails).
+    await reset_mails.request_reset(services(request), email, client_address(request))
     return see_other(request, "partner_forgot", {"sent": "1"})
-
-
-async def _send_reset_mail(request: Request, user: accounts.User) -> None:
-    svc = services(request)
-    token = accounts.reset_token(svc.settings.secret_key, user)
-    link = svc.mailer.url(path_for(request, "partner_reset", token=token))
-    subject, text, html = svc.mailer.render(
-        "password_reset", {"link": link, "email": user.email,
-                           "minutes": accounts.RESET_MAX_AGE // 60}, "de")
-    msg = svc.mailer.build(to=user.email, subject=subject, text=text, html=html)
-    async with svc.db.transaction() as conn:
-        await enqueue(conn, msg, kind="password_reset", org=user.org)
-        await accounts.audit(conn, user, "password_reset_requested", svc.clock.now())
 
 
 async def _reset_user(request: Request) -> accounts.User | None:
