@@ -9,6 +9,7 @@ renamed into place); otherwise it raises ``TemporaryFailure`` or
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import tempfile
@@ -157,7 +158,10 @@ class FileTransport:
 
     async def send(self, outbox_id: int, sender: str, recipient: str, message_id: str,
                    message: bytes) -> None:
-        target = self.path_for(outbox_id, message_id)
+        """Write on a thread: a busy disk must not stall the event loop's requests."""
+        await asyncio.to_thread(self._write, self.path_for(outbox_id, message_id), message)
+
+    def _write(self, target: Path, message: bytes) -> None:
         tmp = None
         try:
             fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".tmp-", suffix=".eml")

@@ -8,12 +8,15 @@ question, an unknown answer) ends on a page that explains it and links back.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...content.quizzes import Quiz
+from ...core.db import DatabaseUnavailable
 from ...core.i18n import gettext as _
 from ...core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from ...core.vocab import SKILLED_WORK_INTEREST
@@ -26,6 +29,7 @@ from ..templating import path_for
 from .base import content, read_form, render, services
 from .share import result_path
 
+log = logging.getLogger("campaign.quiz")
 COOKIE = "quiz"
 STATE_PURPOSE = "quiz-state"
 STATE_MAX_AGE = 2 * 24 * 3600
@@ -132,9 +136,23 @@ def _guarded(view: Any) -> Any:
     return wrapper
 
 
-async def _count(request: Request, quiz: Quiz, step: str, attribution: dict[str, str]) -> None:
-    async with services(request).db.transaction() as conn:
-        await funnel.count(conn, quiz.slug, step, attribution)
+def _count_after(response: Response, request: Request, quiz: Quiz, step: str,
+                 attribution: dict[str, str]) -> Response:
+    """Count the funnel step once the page has gone out: the family does not wait
+    for a statistics write (and its sync to the disk). A count the database
+    cannot take right now is lost and logged, never an error page."""
+    db = services(request).db
+    attribution = dict(attribution)
+
+    async def count() -> None:
+        try:
+            async with db.transaction() as conn:
+                await funnel.count(conn, quiz.slug, step, attribution)
+        except DatabaseUnavailable as exc:
+            log.warning("funnel step %s of %s not counted: %s", step, quiz.slug, exc)
+
+    response.background = BackgroundTask(count)
+    return response
 
 
 # -- views -----------------------------------------------------------------------------
@@ -167,8 +185,8 @@ async def begin(request: Request) -> Response:
         raise QuizProblem(400, _("Das Formular ist abgelaufen"),
                           _("Bitte startet das Quiz noch einmal."), href, _("Zum Quiz"))
     attribution = clean_attribution({k: str(form.get(k) or "") for k in ATTRIBUTION_PARAMS})
-    await _count(request, quiz, "started", attribution)
     response = RedirectResponse(path_for(request, "quiz_question", quiz=quiz.slug, n=1), 303)
+    _count_after(response, request, quiz, "started", attribution)
     return _save(request, response, quiz, {"a": {}, "t": attribution, "f": False})
 
 
@@ -230,15 +248,17 @@ async def answer(request: Request) -> Response:
     if code is not None:
         return _question_page(request, quiz, n, [v for v in chosen if v in q.values],
                               _error_text(code, q.kind))
-    if q.slug not in state["a"]:
-        await _count(request, quiz, f"answered:{n}", state["t"])
+    first_answer = q.slug not in state["a"]
     state["a"][q.slug] = chosen
     nxt = quiz.first_unanswered(state["a"])
     total = len(quiz.questions)
     url = (path_for(request, "quiz_result", quiz=quiz.slug) if nxt is None
            else path_for(request, "quiz_question", quiz=quiz.slug,
                          n=n + 1 if n < total else nxt))
-    return _save(request, RedirectResponse(url, 303), quiz, state)
+    response = RedirectResponse(url, 303)
+    if first_answer:
+        _count_after(response, request, quiz, f"answered:{n}", state["t"])
+    return _save(request, response, quiz, state)
 
 
 @_guarded
@@ -274,7 +294,7 @@ async def result(request: Request) -> Response:
         "share_names": ", ".join(region.municipality_names(top3)),
     })
     if not state["f"]:
-        await _count(request, quiz, "finished", state["t"])
+        _count_after(response, request, quiz, "finished", state["t"])
         state["f"] = True
         _save(request, response, quiz, state)
     return response
