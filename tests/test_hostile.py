@@ -256,10 +256,10 @@ def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient):
     assert hclient.get(f"/partner/lead/{lead_id}").status_code == 200
     # the base form works, so the examples above reached the real validation
     r = post(hclient, f"/partner/lead/{lead_id}/status",
-             [("status", "besuch_geplant"), ("org", "olpe"), ("csrf_token", csrf)])
+             [("status", "termin_vereinbart"), ("org", "olpe"), ("csrf_token", csrf)])
     assert r.status_code == 303
     [row] = rows_in(hclient, lead_recipients, lead_recipients.c.lead_id == lead_id)
-    assert row.status == "besuch_geplant"
+    assert row.status == "termin_vereinbart"
 
 
 def test_non_ascii_csrf_token_is_refused_not_a_server_error(hclient):

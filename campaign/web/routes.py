@@ -13,7 +13,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
-from .views import health, leads, places, portal, portal_auth, quiz, receipt, share, showcase
+from .views import (
+    health,
+    leads,
+    places,
+    portal,
+    portal_auth,
+    portal_case,
+    portal_profile,
+    quiz,
+    receipt,
+    share,
+    showcase,
+)
 
 GET, POST = ["GET"], ["POST"]
 
@@ -89,9 +101,19 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/partner/", portal.leads, name="partner_leads", methods=GET),
         Route("/partner/lead/{lead_id:id}", portal.lead, name="partner_lead", methods=GET),
-        Route("/partner/lead/{lead_id:id}/status", portal.lead_status,
+        Route("/partner/lead/{lead_id:id}/status", portal_case.lead_stage,
               name="partner_lead_status", methods=POST),
+        Route("/partner/lead/{lead_id:id}/uebernehmen", portal_case.lead_take,
+              name="partner_lead_take", methods=POST),
+        Route("/partner/lead/{lead_id:id}/zuweisen", portal_case.lead_assign,
+              name="partner_lead_assign", methods=POST),
+        Route("/partner/lead/{lead_id:id}/anruf", portal_case.lead_call,
+              name="partner_lead_call", methods=POST),
         Route("/partner/lead/{lead_id:id}/notiz", portal.lead_note, name="partner_lead_note",
+              methods=POST),
+        Route("/partner/profil", portal_profile.profile_form, name="partner_profile",
+              methods=GET),
+        Route("/partner/profil", portal_profile.profile_save, name="partner_profile_save",
               methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
