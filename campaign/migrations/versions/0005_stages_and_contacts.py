@@ -14,6 +14,8 @@ Revises: 0004
 
 from __future__ import annotations
 
+import warnings
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -29,24 +31,29 @@ NEW_TO_OLD = {"termin_vereinbart": "besuch_geplant", "vor_ort": "besuch_geplant"
 
 recipients = sa.table("lead_recipients", sa.column("status", sa.String),
                       sa.column("close_reason", sa.String))
-audit = sa.table("audit_log", sa.column("id", sa.Integer), sa.column("at", sa.DateTime),
-                 sa.column("user_id", sa.Integer), sa.column("actor", sa.Text),
+audit = sa.table("audit_log", sa.column("id", sa.Integer),
+                 sa.column("at", sa.DateTime(timezone=True)), sa.column("user_id", sa.Integer), sa.column("actor", sa.Text),
                  sa.column("org", sa.String), sa.column("lead_id", sa.Integer),
                  sa.column("action", sa.String), sa.column("detail", sa.Text))
 history = sa.table("lead_history", sa.column("lead_id", sa.Integer), sa.column("org", sa.String),
                    sa.column("event", sa.String), sa.column("from_stage", sa.String),
                    sa.column("to_stage", sa.String), sa.column("detail", sa.Text),
                    sa.column("user_id", sa.Integer), sa.column("actor", sa.Text),
-                   sa.column("at", sa.DateTime))
+                   sa.column("at", sa.DateTime(timezone=True)))
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("lead_recipients") as batch:
-        batch.add_column(sa.Column("close_reason", sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=True))
-        batch.create_foreign_key(op.f("fk_lead_recipients_assignee_id_users"), "users",
-                                 ["assignee_id"], ["id"], ondelete="SET NULL")
+    with warnings.catch_warnings():
+        # SQLite copies the table; reflecting ``leads`` (its foreign key) skips the
+        # expression index on lower(email) with a warning. That index is not copied.
+        warnings.simplefilter("ignore", sa.exc.SAWarning)
+        with op.batch_alter_table("lead_recipients") as batch:
+            batch.add_column(sa.Column("close_reason", sa.String(length=32), nullable=True))
+            batch.add_column(sa.Column("assignee_id", sa.Integer(), nullable=True))
+            batch.add_column(sa.Column("assigned_at", sa.DateTime(timezone=True),
+                                       nullable=True))
+            batch.create_foreign_key(op.f("fk_lead_recipients_assignee_id_users"), "users",
+                                     ["assignee_id"], ["id"], ondelete="SET NULL")
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("display_name", sa.Text(), nullable=True))
         batch.add_column(sa.Column("job_title", sa.Text(), nullable=True))
