@@ -28,6 +28,8 @@ from .views import (
 )
 
 GET, POST = ["GET"], ["POST"]
+# The one form that uploads a file (a staff photo): its body may be larger (app.py).
+PHOTO_PATH = "/partner/profil/foto"
 
 
 class IdConvertor(Convertor[int]):
@@ -76,6 +78,8 @@ def routes() -> list[BaseRoute]:
         Route("/meine-daten/{token}", leads.self_service, name="self_service", methods=GET),
         Route("/meine-daten/{token}", leads.self_service_act, name="self_service_act",
               methods=POST),
+        Route("/ansprechperson/foto/{photo}", portal_profile.photo, name="contact_photo",
+              methods=GET),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
         # Sharing and print campaigns
@@ -115,6 +119,8 @@ def routes() -> list[BaseRoute]:
               methods=GET),
         Route("/partner/profil", portal_profile.profile_save, name="partner_profile_save",
               methods=POST),
+        Route(PHOTO_PATH, portal_profile.photo_upload,
+              name="partner_profile_photo", methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),

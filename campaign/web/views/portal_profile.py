@@ -1,16 +1,20 @@
-"""Staff edit their own profile: the name, function and phone families see once
-they are their contact (``campaign.portal.profiles``)."""
+"""Staff edit their own profile: the name, function, phone and photo families see
+once they are their contact (``campaign.portal.profiles``, ``portal.photos``)."""
 
 from __future__ import annotations
 
+import asyncio
+
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.i18n import gettext as _
-from ...portal import profiles
+from ...portal import photos, profiles
 from ...portal.cases import Viewer
 from ...portal.profiles import Profile
-from .base import see_other, services
+from .base import PRIVATE, see_other, services
 from .portal_auth import portal, render
 
 
@@ -46,3 +50,38 @@ async def profile_save(request: Request, viewer: Viewer) -> Response:
         return _page(request, viewer, typed, {k: _(v) for k, v in errors.items()}, 400)
     await profiles.save(svc.db, viewer.user, typed, svc.clock.now())
     return see_other(request, "partner_profile", {"saved": "1"})
+
+
+@portal()
+async def photo_upload(request: Request, viewer: Viewer) -> Response:
+    """A new photo (re-encoded, see ``portal.photos``), or none with ``remove``."""
+    assert viewer.user is not None
+    svc = services(request)
+    new: str | None = None
+    if not request.state.form.get("remove"):
+        upload = (await request.form()).get("photo")  # the parsed form, with its file
+        data = await upload.read(photos.MAX_UPLOAD + 1) if isinstance(upload, UploadFile) \
+            else b""
+        try:
+            if not data:
+                raise photos.PhotoRefused("Bitte wählen Sie ein Foto aus.")
+            jpeg = await asyncio.to_thread(photos.reencode, data)
+        except photos.PhotoRefused as refused:
+            current = await profiles.get(svc.db, viewer.user.id)
+            return _page(request, viewer, current, {"photo": _(str(refused))}, 400)
+        new = await asyncio.to_thread(photos.store, svc.settings, jpeg)
+    old = await profiles.set_photo(svc.db, viewer.user, new, svc.clock.now())
+    await asyncio.to_thread(photos.remove, svc.settings, old)
+    return see_other(request, "partner_profile", {"saved": "photo" if new else "removed"})
+
+
+async def photo(request: Request) -> Response:
+    """A contact's photo, for the family's page: only of an active account, not stored
+    by caches (like the page that shows it); an unknown or retired name is a 404."""
+    name = request.path_params["photo"]
+    svc = services(request)
+    path = photos.path_of(svc.settings, name)
+    if path is None or not await profiles.photo_in_use(svc.db, name):
+        raise HTTPException(404)
+    data = await asyncio.to_thread(path.read_bytes)
+    return Response(data, media_type="image/jpeg", headers=PRIVATE)
