@@ -16,8 +16,10 @@ from alembic import command
 from campaign.core import migrate
 from campaign.core.db import Database
 from campaign.core.schema import audit_log, lead_history, lead_recipients, leads, users
+from campaign.portal import figures
+from campaign.portal.cases import Viewer
 
-from .support.app import rows_in, services
+from .support.app import rows_in, run, services
 from .support.casework import act, clerk, history_of, sign_in
 from .support.pages import empty_database
 from .support.portal import AGENCY
@@ -216,3 +218,12 @@ def test_the_migration_moves_follow_up_states_to_stages_and_keeps_their_history(
         ("olpe", "stage", "neu", "termin_vereinbart", "a@olpe.example.org", at),
         ("olpe", "note", None, None, "a@olpe.example.org", at),
         ("wenden", "stage", "neu", "geschlossen", "w@wenden.example.org", at)]
+
+
+def test_families_still_here_after_a_year_count_as_moved_in_the_figures(client):
+    for stage in ("zugezogen", "geblieben", "umzug_geplant", "geschlossen"):
+        lead(client, ["olpe"], follow_up=stage)
+    stats = run(client, figures.stats, services(client).db, Viewer("olpe", admin=False))
+    assert stats.moved == 2
+    assert stats.by_status == {"zugezogen": 1, "geblieben": 1, "umzug_geplant": 1,
+                               "geschlossen": 1}

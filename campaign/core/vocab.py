@@ -36,6 +36,7 @@ OPEN_STAGES = ("neu", "kontaktiert", "termin_vereinbart", "vor_ort", "umzug_gepl
                "zugezogen", "geblieben")
 CLOSED = "geschlossen"
 STAGES = (*OPEN_STAGES, CLOSED)
+MOVED_STAGES = ("zugezogen", "geblieben")  # the family lives here (the campaign's goal)
 CLOSE_REASONS = ("anderer_ort", "plaene_geaendert", "keine_antwort", "anderes")
 CALL_OUTCOMES = ("erreicht", "nicht_erreicht")
 # The older name of the stages (the portal's filters and the CSV use it).
