@@ -147,6 +147,7 @@ def test_the_family_sees_its_contact_once_assigned_and_not_before(mail_client, s
     deliver(client)
     [mail] = [m for m in smtp.to(email) if "contactpersoon" in str(m["Subject"])]
     assert str(mail["Subject"]) == f"Jullie contactpersoon bij {OLPE.name}"
+    assert mail["Reply-To"].addresses[0].addr_spec == OLPE.email  # answers reach Olpe
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
     for body in (text, html):

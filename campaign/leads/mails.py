@@ -124,8 +124,10 @@ def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
         "new_contact": new_contact,
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
+    # An answer to "your contact person" goes to the contact's organisation.
+    reply_to = address(new_contact.org_email, new_contact.org_name) if new_contact else None
     return mailer.build(to=address(lead.email or "", lead.name or ""), subject=subject,
-                        text=text, html=html, message_id=message_id)
+                        text=text, html=html, message_id=message_id, reply_to=reply_to)
 
 
 async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
