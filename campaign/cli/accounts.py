@@ -49,7 +49,8 @@ def create_user(args: argparse.Namespace, settings: Settings) -> int:
               + ", ".join(sorted(region.organisations)), file=sys.stderr)
         return 2
     name = profiles.clean(args.name)
-    name_problem = profiles.problems(profiles.Profile(name or "-", "", "")).get("display_name")
+    name_problem = profiles.problems(profiles.Profile(name, "", "")).get("display_name") \
+        if name else None
     if name_problem:
         print(f"--name: {name_problem}", file=sys.stderr)
         return 2
