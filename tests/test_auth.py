@@ -149,7 +149,7 @@ def test_status_and_note_are_audited_and_shown(client):
     login(client, "staff@olpe.example.org")
     token = csrf(client)
     r = client.post(f"/partner/lead/{lead_id}/status", data={"csrf_token": token,
-                                                            "status": "besuch_geplant"})
+                                                            "status": "termin_vereinbart"})
     assert r.status_code == 303
     r = client.post(f"/partner/lead/{lead_id}/notiz", data={"csrf_token": token,
                                                            "note": "Besuch am 3. Mai"})
@@ -162,10 +162,10 @@ def test_status_and_note_are_audited_and_shown(client):
     log = sorted(rows_in(client, audit_log, audit_log.c.lead_id == lead_id), key=lambda x: x.id)
     assert [(x.actor, x.org, x.action) for x in log] == [
         ("staff@olpe.example.org", "olpe", "status"), ("staff@olpe.example.org", "olpe", "note")]
-    assert log[0].detail == "neu → besuch_geplant"
+    assert log[0].detail == "neu → termin_vereinbart"
     page = client.get(f"/partner/lead/{lead_id}").text
     assert "Besuch am 3. Mai" in page
-    assert "Stand geändert: neu → Besuch geplant" in page
+    assert "Stand geändert: neu → Gespräch oder Besuch vereinbart" in page
     assert "Notiz hinzugefügt" in page
 
 

@@ -18,10 +18,12 @@ from starlette.datastructures import MultiDict
 from starlette.testclient import TestClient
 
 from campaign.content import EMAIL_RE
-from campaign.core.schema import lead_recipients, leads, places
+from campaign.core.schema import lead_history, lead_recipients, leads, places, users
 from campaign.core.tokens import make_token
 from campaign.core.vocab import (
+    CALL_OUTCOMES,
     CHILD_AGES,
+    CLOSE_REASONS,
     CONSENT_GROUPS,
     FOLLOW_UP,
     INTERESTS,
@@ -256,10 +258,42 @@ def test_hostile_status_changes_never_fail_and_keep_the_vocabulary(hclient):
     assert hclient.get(f"/partner/lead/{lead_id}").status_code == 200
     # the base form works, so the examples above reached the real validation
     r = post(hclient, f"/partner/lead/{lead_id}/status",
-             [("status", "besuch_geplant"), ("org", "olpe"), ("csrf_token", csrf)])
+             [("status", "termin_vereinbart"), ("org", "olpe"), ("csrf_token", csrf)])
     assert r.status_code == 303
     [row] = rows_in(hclient, lead_recipients, lead_recipients.c.lead_id == lead_id)
-    assert row.status == "besuch_geplant"
+    assert row.status == "termin_vereinbart"
+
+
+def test_hostile_case_work_and_profiles_never_fail_and_keep_the_vocabulary(hclient):
+    """Taking, assigning, calls, stage changes with reasons and the profile forms."""
+    lead_id = _add_user_and_lead(hclient)
+    _login(hclient)
+    csrf = token(hclient, f"/partner/lead/{lead_id}")
+    base = [("status", "geschlossen"), ("reason", "anderes"), ("seen", "neu"),
+            ("outcome", "erreicht"), ("assignee", "1"), ("display_name", "Anna Beispiel"),
+            ("job_title", "Lotsin"), ("phone", "0271 1"), ("photo_alt", "Foto"),
+            ("remove", "1"), ("csrf_token", csrf)]
+
+    @EXAMPLES
+    @given(form=hostile_form(base), target=st.sampled_from([lead_id, lead_id + 1, 0]))
+    def check(form: list[tuple[str, str]], target: int) -> None:
+        for action in ("uebernehmen", "zuweisen", "anruf", "status"):
+            r = post(hclient, f"/partner/lead/{target}/{action}", form)
+            assert r.status_code < 500, action
+        for path in ("/partner/profil", "/partner/profil/foto"):
+            assert post(hclient, path, form).status_code < 500, path
+        for row in rows_in(hclient, lead_recipients):
+            assert row.status in FOLLOW_UP and row.close_reason in (None, *CLOSE_REASONS)
+        for h in rows_in(hclient, lead_history):
+            assert h.reason in (None, *CLOSE_REASONS, *CALL_OUTCOMES)
+        for u in rows_in(hclient, users):
+            assert u.display_name is None or (0 < len(u.display_name) <= 80
+                                              and u.display_name.isprintable())
+            assert u.phone is None or len(u.phone) <= 30
+
+    check()
+    assert hclient.get(f"/partner/lead/{lead_id}").status_code == 200
+    assert hclient.get("/partner/profil").status_code == 200
 
 
 def test_non_ascii_csrf_token_is_refused_not_a_server_error(hclient):

@@ -10,7 +10,7 @@ from typing import Any
 
 from campaign.core.schema import audit_log, lead_notes, lead_recipients
 from campaign.leads import lifecycle, records, retention
-from campaign.portal import cases, figures
+from campaign.portal import cases, figures, work
 from campaign.portal.cases import Filters, Viewer
 
 from .support.app import count_in, rows_in, run, services, shipped_content
@@ -134,8 +134,8 @@ def test_every_pair_of_organisations_is_separated_in_the_queries(client):
             # writes (a transaction each): every fifth other organisation, naming it
             for b in slugs[::5]:
                 if b != a:
-                    assert await cases.set_status(db, viewer, own[b], "zugezogen", NOW,
-                                                  org=b) is None, (a, b)
+                    moved = await work.move(db, viewer, own[b], "zugezogen", NOW, org=b)
+                    assert moved.missing, (a, b)
                     assert await cases.add_note(db, viewer, own[b], "x", NOW) is False, (a, b)
         return checked
 
@@ -151,7 +151,7 @@ def test_a_shared_lead_shows_each_organisation_only_its_own_notes_mails_and_log(
                    consents=("municipalities", "tourism"), name="Familie Geteilt")
     staff = {org: add_user(client, org) for org in ("olpe", "sauerland-tourismus")}
     words = {"olpe": ("Rückruf Olpe", "kontaktiert"),
-             "sauerland-tourismus": ("Prospekt Sauerland", "besuch_geplant")}
+             "sauerland-tourismus": ("Prospekt Sauerland", "termin_vereinbart")}
     for org, (note, status) in words.items():
         client.cookies.clear()
         login(client, staff[org])

@@ -185,9 +185,10 @@ def test_create_user_command(settings, monkeypatch, capsys):
     assert cli.main(["create-user", "--org", "atlantis", "--email", "a@example.org"]) == 2
     assert "unknown organisation 'atlantis'" in capsys.readouterr().err
     assert cli.main(["create-user", "--org", "olpe", "--email", "a@example.org",
-                     "--role", "admin"]) == 2
-    assert "only for the agency" in capsys.readouterr().err
-    assert cli.main(["create-user", "--org", "olpe", "--email", "Anna@Olpe.example.org"]) == 0
+                     "--name", "x" * 81]) == 2
+    assert "--name: Der Name darf höchstens 80 Zeichen lang sein." in capsys.readouterr().err
+    assert cli.main(["create-user", "--org", "olpe", "--email", "Anna@Olpe.example.org",
+                     "--name", "  Anna   Beispiel "]) == 0
     out = capsys.readouterr().out
     password = re.search(r"password: (\S+)", out).group(1)
     assert len(password) >= 12 and "anna@olpe.example.org" in out
@@ -195,19 +196,23 @@ def test_create_user_command(settings, monkeypatch, capsys):
     assert "exists already" in capsys.readouterr().err
     assert cli.main(["create-user", "--org", "suedwestfalen-agentur", "--email",
                      "chef@example.org", "--role", "admin"]) == 0
+    # an organisation's admin (assigns its leads to colleagues; sees only its own leads)
+    assert cli.main(["create-user", "--org", "olpe", "--email", "leitung@olpe.example.org",
+                     "--role", "admin"]) == 0
 
     async def check() -> tuple[object, object]:
         async with Database(settings.database) as db:
             ok = await accounts.attempt_login(db, "anna@olpe.example.org", password, "cli",
                                               datetime.now(UTC))
-            found = await db.all(sa.select(users.c.email, users.c.org, users.c.role)
-                                 .order_by(users.c.id))
+            found = await db.all(sa.select(users.c.email, users.c.org, users.c.role,
+                                           users.c.display_name).order_by(users.c.id))
             return ok.user, [tuple(u) for u in found]
 
     user, found = asyncio.run(check())
     assert user is not None
-    assert found == [("anna@olpe.example.org", "olpe", "staff"),
-                     ("chef@example.org", "suedwestfalen-agentur", "admin")]
+    assert found == [("anna@olpe.example.org", "olpe", "staff", "Anna Beispiel"),
+                     ("chef@example.org", "suedwestfalen-agentur", "admin", None),
+                     ("leitung@olpe.example.org", "olpe", "admin", None)]
 
 
 @pytest.mark.parametrize("org, expected", [("olpe", 1), ("suedwestfalen-agentur", 2)])

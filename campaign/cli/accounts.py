@@ -1,6 +1,6 @@
 """``create-user`` (a portal account) and ``export-leads`` (the portal's CSV).
 
-``create-user --org SLUG --email E [--role staff|admin]`` asks for a password
+``create-user --org SLUG --email E [--role staff|admin] [--name N]`` asks for a password
 on a terminal (empty answer: generate one) and otherwise generates one and
 prints it once. ``export-leads --org SLUG`` writes the same CSV the portal's
 export button gives that organisation.
@@ -16,7 +16,7 @@ from pathlib import Path
 from ..content import EMAIL_RE, load_content
 from ..core.clock import utcnow
 from ..core.settings import Settings
-from ..portal import accounts, cases
+from ..portal import accounts, cases, profiles
 from ..portal.export import leads_csv
 from .common import opened, run
 
@@ -25,7 +25,10 @@ def user_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--org", required=True, help="organisation slug from the content")
     p.add_argument("--email", required=True, help="login e-mail address")
     p.add_argument("--role", choices=accounts.ROLES, default="staff",
-                   help="admin sees every lead (only for the agency)")
+                   help="admin: the organisation's admin, who assigns its leads to "
+                        "colleagues (the agency's admin also sees every lead)")
+    p.add_argument("--name", default="",
+                   help="the name families see once the person is their contact")
 
 
 def _ask_password() -> str | None:
@@ -45,9 +48,11 @@ def create_user(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown organisation {args.org!r}; known: "
               + ", ".join(sorted(region.organisations)), file=sys.stderr)
         return 2
-    if not accounts.role_allowed(args.role, org.kind):
-        print("the admin role is only for the agency organisation "
-              + ", ".join(o.slug for o in region.orgs_of_kind("agency")), file=sys.stderr)
+    name = profiles.clean(args.name)
+    name_problem = profiles.problems(profiles.Profile(name, "", "")).get("display_name") \
+        if name else None
+    if name_problem:
+        print(f"--name: {name_problem}", file=sys.stderr)
         return 2
     email = accounts.normalise_email(args.email)
     if not EMAIL_RE.match(email):
@@ -67,8 +72,11 @@ def create_user(args: argparse.Namespace, settings: Settings) -> int:
 
     async def go() -> int:
         async with opened(settings) as db:
-            return await accounts.create_user(db, org.slug, email, password, args.role,
-                                              now=utcnow())
+            user_id = await accounts.create_user(db, org.slug, email, password, args.role,
+                                                 now=utcnow())
+            if name:
+                await profiles.set_name(db, user_id, name)
+            return user_id
 
     try:
         user_id = run(go())

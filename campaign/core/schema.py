@@ -146,10 +146,14 @@ lead_recipients = Table(
     Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
     Column("org", String(64), primary_key=True),  # organisation slug from content
     Column("reason", String(32), nullable=False),
-    Column("status", String(32), nullable=False, server_default="neu"),
+    Column("status", String(32), nullable=False, server_default="neu"),  # the stage
     Column("routed_at", UTCDateTime, nullable=False),
     Column("acknowledged_at", UTCDateTime),
     Column("reminded_at", UTCDateTime),
+    Column("close_reason", String(32)),  # why the stage is "geschlossen"
+    # The organisation's named contact for this family (a staff account).
+    Column("assignee_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("assigned_at", UTCDateTime),
 )
 Index("ix_lead_recipients_org_routed", lead_recipients.c.org, lead_recipients.c.routed_at)
 
@@ -200,6 +204,13 @@ users = Table(
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime),
+    # The profile families see once the person is their contact. The phone is a
+    # work number; the e-mail shown to families is the organisation's.
+    Column("display_name", Text),
+    Column("job_title", Text),
+    Column("phone", Text),
+    Column("photo", String(64)),  # file name of the re-encoded photo in the data folder
+    Column("photo_alt", Text),
     CheckConstraint("role IN ('staff', 'admin')", name="role"),
 )
 
@@ -256,6 +267,27 @@ lead_notes = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 Index("ix_lead_notes_lead_org", lead_notes.c.lead_id, lead_notes.c.org)
+
+# The work on a lead per organisation, shown on the lead page: stage changes
+# (from, to, close reason), assignments, logged calls and notes, with who and
+# when. Only codes and staff names, no data of the family: it outlives an erasure.
+lead_history = Table(
+    "lead_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("org", String(64), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("from_stage", String(32)),
+    Column("to_stage", String(32)),
+    Column("reason", String(32)),  # close reason, or the outcome of a call
+    Column("detail", Text, nullable=False, server_default=""),  # e.g. who was assigned
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    Column("actor", Text, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    CheckConstraint("event IN ('stage', 'assign', 'call', 'note')", name="event"),
+)
+Index("ix_lead_history_lead_org_at", lead_history.c.lead_id, lead_history.c.org,
+      lead_history.c.at)
 
 # Who changed what and when. Details never contain personal data of the
 # family (note texts stay in lead_notes), so the log can outlive an erasure.

@@ -11,6 +11,7 @@ import jinja2
 from .. import TEMPLATES_DIR
 from . import i18n
 from .formatting import format_date, format_datetime, format_minutes, format_number
+from .vocab import CALL_OUTCOME_LABELS, CLOSE_REASON_LABELS, STAGE_LABELS
 
 
 def translate_content(value: Any) -> Any:
@@ -33,7 +34,10 @@ def make_environment() -> jinja2.Environment:
     env.install_gettext_callables(  # type: ignore[attr-defined]
         i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext)
     env.globals.update(languages=i18n.LANGUAGES, language_names=i18n.LANGUAGE_NAMES,
-                       current_lang=i18n.current_language.get)
+                       current_lang=i18n.current_language.get,
+                       # labels of stored codes, from the one vocabulary
+                       stage_labels=STAGE_LABELS, close_reason_labels=CLOSE_REASON_LABELS,
+                       call_outcome_labels=CALL_OUTCOME_LABELS)
     env.filters.update(t=translate_content, number=format_number, date=format_date,
                        datetime=format_datetime, minutes=format_minutes)
     return env

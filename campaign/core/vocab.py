@@ -29,8 +29,18 @@ ORG_KIND_TO_CONSENT = {
     "agency": "agency",
 }
 
-# Follow-up state per (lead, organisation) in the partner portal.
-FOLLOW_UP = ("neu", "kontaktiert", "besuch_geplant", "zugezogen", "kein_interesse")
+# The stages of a lead per (lead, organisation), in the order that leads to the
+# campaign's goal, and "geschlossen" (closed, with a reason) beside them.
+# ``portal.stages`` decides which changes are allowed.
+OPEN_STAGES = ("neu", "kontaktiert", "termin_vereinbart", "vor_ort", "umzug_geplant",
+               "zugezogen", "geblieben")
+CLOSED = "geschlossen"
+STAGES = (*OPEN_STAGES, CLOSED)
+MOVED_STAGES = ("zugezogen", "geblieben")  # the family lives here (the campaign's goal)
+CLOSE_REASONS = ("anderer_ort", "plaene_geaendert", "keine_antwort", "anderes")
+CALL_OUTCOMES = ("erreicht", "nicht_erreicht")
+# The older name of the stages (the portal's filters and the CSV use it).
+FOLLOW_UP = STAGES
 
 MAX_MUNICIPALITIES = 5
 
@@ -54,12 +64,26 @@ CHILD_AGE_LABELS = {
     "10-13": _l("10–13 Jahre"),
     "14-17": _l("14–17 Jahre"),
 }
-FOLLOW_UP_LABELS = {
+STAGE_LABELS = {
     "neu": _l("neu"),
     "kontaktiert": _l("kontaktiert"),
-    "besuch_geplant": _l("Besuch geplant"),
+    "termin_vereinbart": _l("Gespräch oder Besuch vereinbart"),
+    "vor_ort": _l("vor Ort (Besuch oder Probewohnen)"),
+    "umzug_geplant": _l("Umzug geplant"),
     "zugezogen": _l("zugezogen"),
-    "kein_interesse": _l("kein Interesse"),
+    "geblieben": _l("nach 12 Monaten noch hier"),
+    "geschlossen": _l("geschlossen"),
+}
+FOLLOW_UP_LABELS = STAGE_LABELS
+CLOSE_REASON_LABELS = {
+    "anderer_ort": _l("anderen Ort gewählt"),
+    "plaene_geaendert": _l("Pläne geändert"),
+    "keine_antwort": _l("keine Antwort"),
+    "anderes": _l("anderes"),
+}
+CALL_OUTCOME_LABELS = {
+    "erreicht": _l("erreicht"),
+    "nicht_erreicht": _l("nicht erreicht"),
 }
 LANGUAGE_LABELS_DE = {"de": "Deutsch", "nl": "Niederländisch", "en": "Englisch"}
 

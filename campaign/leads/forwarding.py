@@ -67,16 +67,24 @@ async def receipt_state(db: Database, public_id: str, org: str) -> str:
 
 async def acknowledge(db: Database, public_id: str, org: str, now: datetime) -> str:
     """Record "Anfrage erhalten" once: 'recorded', 'already', 'gone' or 'unknown'."""
-    r = lead_recipients
     async with db.transaction() as conn:
         row = (await conn.execute(_receipt_row(public_id, org))).first()
         state = _state(row)
         if state != "open":
             return state
-        changed = await conn.execute(
-            r.update().where(r.c.lead_id == row.lead_id, r.c.org == org,
-                             r.c.acknowledged_at.is_(None)).values(acknowledged_at=now))
-    return "recorded" if changed.rowcount else "already"
+        recorded = await mark_received(conn, row.lead_id, org, now)
+    return "recorded" if recorded else "already"
+
+
+async def mark_received(conn: AsyncConnection, lead_id: int, org: str, now: datetime) -> bool:
+    """Record the receipt of (lead, org) in the caller's transaction, unless it is
+    recorded already. Any work of the organisation on the lead (taking it, a stage,
+    a note, a call) proves receipt as well as the link does, so no reminder follows."""
+    r = lead_recipients
+    changed = await conn.execute(
+        r.update().where(r.c.lead_id == lead_id, r.c.org == org, r.c.acknowledged_at.is_(None))
+        .values(acknowledged_at=now))
+    return bool(changed.rowcount)
 
 
 async def queue_reminders(svc: Services, now: datetime) -> int:

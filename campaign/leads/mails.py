@@ -11,7 +11,7 @@ an erasure in the outbox.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -36,6 +36,7 @@ from ..core.vocab import (
 )
 from ..delivery.message import Mailer, addr_spec, address, header_safe
 from ..delivery.outbox import enqueue, enqueue_recipe, note_recipe
+from .contacts import CONTACT_KIND, Contact, contacts_of
 from .records import Lead, deliveries, latest_by_email, load
 from .services import Services
 
@@ -54,7 +55,7 @@ MAX_FAMILY_MAILS_PER_HOUR = 3
 
 # Outbox kinds of mails addressed to the family (cleared on erasure), and the
 # notices to organisations that hold no personal data (kept on erasure).
-FAMILY_KINDS = ("confirm", "selfservice")
+FAMILY_KINDS = ("confirm", "selfservice", CONTACT_KIND)
 NOTICE_KINDS = ("withdrawn", "erased")
 
 CONSENT_LABELS = {
@@ -105,8 +106,11 @@ def german_date(moment: datetime | None) -> str:
 
 
 def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
-                lang: str | None = None, message_id: str | None = None) -> EmailMessage:
-    """Build (not queue) a family mail in the family's language."""
+                lang: str | None = None, message_id: str | None = None,
+                contacts: Sequence[Contact] = (), new_contact: Contact | None = None
+                ) -> EmailMessage:
+    """Build (not queue) a family mail in the family's language; it names the
+    family's contact persons once the lead has any (``contacts``)."""
     lang = lang or lead.language or "de"
     secret, mailer = svc.settings.secret_key, svc.mailer
     ctx = {
@@ -116,10 +120,14 @@ def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
         "confirm_url": confirm_url(mailer, secret, lead.public_id, lang),
         "self_service_url": self_service_url(mailer, secret, lead.public_id, lang),
         "valid_days": CONFIRM_MAX_AGE // 86400,
+        "contacts": list(contacts),
+        "new_contact": new_contact,
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
+    # An answer to "your contact person" goes to the contact's organisation.
+    reply_to = address(new_contact.org_email, new_contact.org_name) if new_contact else None
     return mailer.build(to=address(lead.email or "", lead.name or ""), subject=subject,
-                        text=text, html=html, message_id=message_id)
+                        text=text, html=html, message_id=message_id, reply_to=reply_to)
 
 
 async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
@@ -127,7 +135,8 @@ async def queue_family_mail(conn: AsyncConnection, svc: Services, lead: Lead,
     """Queue ``templates/mail/<template>.*`` to the family in its language."""
     orgs = svc.content.region.organisations
     names = [orgs[d.org].name for d in await deliveries(conn, lead.id) if d.org in orgs]
-    msg = family_mail(svc, lead, template, names)
+    msg = family_mail(svc, lead, template, names,
+                      contacts=await contacts_of(conn, lead.id, svc.content.region))
     kind = "confirm" if template == "confirm" else "selfservice"
     return await enqueue(conn, msg, kind=kind, lead_id=lead.id)
 
@@ -207,14 +216,19 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
             return None
         lead = found[0]
         delivered = await deliveries(conn, lead.id)
+        contacts = await contacts_of(conn, lead.id, svc.content.region)
     orgs = svc.content.region.organisations
     if recipe.get("mail") == "family":
         names = [orgs[d.org].name for d in delivered if d.org in orgs]
         template = str(recipe.get("template", "confirm"))
         lang = str(recipe.get("lang") or lead.language)
+        new = next((c for c in contacts if c.org == recipe.get("org")), None)
+        if template == "contact" and (new is None or lead.status != "confirmed"):
+            return None  # nobody to name any more, or the family withdrew meanwhile
 
         def build() -> bytes:
-            msg = family_mail(svc, lead, template, names, lang=lang, message_id=message_id)
+            msg = family_mail(svc, lead, template, names, lang=lang, message_id=message_id,
+                              contacts=contacts, new_contact=new)
             return msg.as_bytes()
     elif recipe.get("mail") == "org" and recipe.get("org") in orgs:
         org = orgs[str(recipe["org"])]

@@ -74,9 +74,6 @@ def _sha(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def role_allowed(role: str, org_kind: str) -> bool:
-    """Admins see every lead, so only the regional agency may have them."""
-    return role == "staff" or (role == "admin" and org_kind == "agency")
 
 
 def password_problem(password: str) -> str | None:

@@ -36,6 +36,7 @@ from ..core.vocab import FOLLOW_UP, INTERESTS, ORG_KIND_TO_CONSENT
 from ..delivery.outbox import OutboxEntry
 from ..leads.records import Delivery, Lead, load
 from .accounts import User, audit
+from .history import record
 
 PAGE_SIZE = 25
 EXPORT_LIMIT = 50_000
@@ -282,28 +283,6 @@ async def get_lead(db: Database, viewer: Viewer, lead_id: int, region: Region) -
             audit=tuple(_record(AuditEntry, r) for r in log))
 
 
-async def set_status(db: Database, viewer: Viewer, lead_id: int, status: str, now: datetime,
-                     org: str | None = None) -> tuple[str, str] | None:
-    """Change one recipient row's follow-up state; None when not visible to the viewer."""
-    if status not in FOLLOW_UP:
-        raise ValueError(status)
-    if not 0 < lead_id <= MAX_ID:
-        return None
-    target = (org or viewer.org) if viewer.admin else viewer.org
-    r = lead_recipients
-    async with db.transaction() as conn:
-        old = await conn.scalar(
-            sa.select(r.c.status).join(leads, leads.c.id == r.c.lead_id)
-            .where(r.c.lead_id == lead_id, r.c.org == target, leads.c.status == "confirmed"))
-        if old is None:
-            return None
-        if old != status:
-            await conn.execute(r.update().where(r.c.lead_id == lead_id, r.c.org == target)
-                               .values(status=status))
-            await audit(conn, viewer.user, "status", now, f"{old} → {status}", lead_id, target)
-    return old, status
-
-
 async def add_note(db: Database, viewer: Viewer, lead_id: int, body: str, now: datetime
                    ) -> bool:
     """Store a note under the viewer's organisation; False when the lead is not visible."""
@@ -319,6 +298,7 @@ async def add_note(db: Database, viewer: Viewer, lead_id: int, body: str, now: d
             lead_id=lead_id, org=viewer.org, user_id=viewer.user.id if viewer.user else None,
             author=author, body=body, created_at=now))
         await audit(conn, viewer.user, "note", now, "", lead_id, viewer.org)
+        await record(conn, viewer.user, lead_id, viewer.org, "note", now)
     return True
 
 

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from ..core.clock import local
 from ..core.db import Database
 from ..core.schema import lead_municipalities, lead_recipients, leads
+from ..core.vocab import MOVED_STAGES
 from ..reach import funnel
 from ..reach.attribution import OTHER, fold
 from .cases import Filters, Viewer, mine, scope, visible
@@ -52,9 +53,9 @@ async def stats(db: Database, viewer: Viewer) -> Stats:
     moved: sa.ColumnElement[bool]
     if viewer.admin:
         ack = sa.exists().where(x.c.lead_id == leads.c.id, x.c.acknowledged_at.isnot(None))
-        moved = sa.exists().where(x.c.lead_id == leads.c.id, x.c.status == "zugezogen")
+        moved = sa.exists().where(x.c.lead_id == leads.c.id, x.c.status.in_(MOVED_STAGES))
     else:
-        ack, moved = mine.c.acknowledged_at.isnot(None), mine.c.status == "zugezogen"
+        ack, moved = mine.c.acknowledged_at.isnot(None), mine.c.status.in_(MOVED_STAGES)
 
     def share(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
         return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)

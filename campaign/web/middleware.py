@@ -7,7 +7,7 @@ outside Starlette's own error handling (see ``app.CampaignApp``), so even a
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
 from starlette.responses import PlainTextResponse, RedirectResponse
@@ -64,23 +64,26 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """413 for a body over ``max_bytes``: at once for a declared length, while
+    """413 for a body over ``max_bytes`` (or the larger limit of a path named in
+    ``larger``, e.g. a photo upload): at once for a declared length, while
     reading for a chunked one (``BodyTooLarge`` becomes the 413 page)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int,
+                 larger: Mapping[str, int] | None = None) -> None:
+        self.app, self.default_max, self.larger = app, max_bytes, dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.default_max)
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
                     declared = 0
-                if declared > self.max_bytes:
+                if declared > limit:
                     response = PlainTextResponse(
                         "Die Anfrage ist zu groß. / Request too large.", status_code=413)
                     await response(scope, receive, send)
@@ -92,7 +95,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     raise BodyTooLarge()
             return message
 

@@ -13,9 +13,23 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
-from .views import health, leads, places, portal, portal_auth, quiz, receipt, share, showcase
+from .views import (
+    health,
+    leads,
+    places,
+    portal,
+    portal_auth,
+    portal_case,
+    portal_profile,
+    quiz,
+    receipt,
+    share,
+    showcase,
+)
 
 GET, POST = ["GET"], ["POST"]
+# The one form that uploads a file (a staff photo): its body may be larger (app.py).
+PHOTO_PATH = "/partner/profil/foto"
 
 
 class IdConvertor(Convertor[int]):
@@ -64,6 +78,8 @@ def routes() -> list[BaseRoute]:
         Route("/meine-daten/{token}", leads.self_service, name="self_service", methods=GET),
         Route("/meine-daten/{token}", leads.self_service_act, name="self_service_act",
               methods=POST),
+        Route("/ansprechperson/foto/{photo}", portal_profile.photo, name="contact_photo",
+              methods=GET),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
         # Sharing and print campaigns
@@ -89,10 +105,22 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/partner/", portal.leads, name="partner_leads", methods=GET),
         Route("/partner/lead/{lead_id:id}", portal.lead, name="partner_lead", methods=GET),
-        Route("/partner/lead/{lead_id:id}/status", portal.lead_status,
+        Route("/partner/lead/{lead_id:id}/status", portal_case.lead_stage,
               name="partner_lead_status", methods=POST),
+        Route("/partner/lead/{lead_id:id}/uebernehmen", portal_case.lead_take,
+              name="partner_lead_take", methods=POST),
+        Route("/partner/lead/{lead_id:id}/zuweisen", portal_case.lead_assign,
+              name="partner_lead_assign", methods=POST),
+        Route("/partner/lead/{lead_id:id}/anruf", portal_case.lead_call,
+              name="partner_lead_call", methods=POST),
         Route("/partner/lead/{lead_id:id}/notiz", portal.lead_note, name="partner_lead_note",
               methods=POST),
+        Route("/partner/profil", portal_profile.profile_form, name="partner_profile",
+              methods=GET),
+        Route("/partner/profil", portal_profile.profile_save, name="partner_profile_save",
+              methods=POST),
+        Route(PHOTO_PATH, portal_profile.photo_upload,
+              name="partner_profile_photo", methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),

@@ -17,7 +17,7 @@ from campaign.core.vocab import SKILLED_WORK_INTEREST
 from campaign.leads import forwarding, lifecycle, records
 from campaign.leads.form import LeadData
 from campaign.leads.services import Services
-from campaign.portal import cases
+from campaign.portal import cases, work
 
 FAMILY: dict[str, Any] = {
     "name": "Familie Muster", "email": "familie@example.org", "phone": "0271 12345",
@@ -89,7 +89,8 @@ async def store_lead(svc: Services, *, at: datetime | None = None, confirm: bool
 async def add_lead(svc: Services, orgs: Iterable[str] = ("olpe",), *, status: str = "confirmed",
                    follow_up: str = "neu", acknowledged: bool = False,
                    created_at: datetime | None = None, **data: Any) -> int:
-    """A lead routed to ``orgs``, its follow-up state set and maybe acknowledged; its id."""
+    """A lead routed to ``orgs``, its stage set (``follow_up``; closed with the reason
+    "anderes") and maybe acknowledged; its id."""
     orgs = list(orgs)
     choices = choices_for(orgs, svc.content.region) if orgs else {}
     at = created_at or datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
@@ -98,7 +99,8 @@ async def add_lead(svc: Services, orgs: Iterable[str] = ("olpe",), *, status: st
     for org in orgs:
         if follow_up != "neu":
             viewer = cases.Viewer(org, admin=False)
-            await cases.set_status(svc.db, viewer, lead.id, follow_up, now)
+            moved = await work.move(svc.db, viewer, lead.id, follow_up, now, reason="anderes")
+            assert moved.done, moved
         if acknowledged:
             await forwarding.acknowledge(svc.db, lead.public_id, org, at)
     if status == "withdrawn":

@@ -27,6 +27,7 @@ from ...core.vocab import (
     TIMEFRAME_LABELS,
 )
 from ...leads import lifecycle, records, stamps
+from ...leads.contacts import lead_contacts
 from ...leads.form import LeadForm, ResendForm
 from ...leads.mails import (
     CONFIRM_MAX_AGE,
@@ -319,7 +320,10 @@ async def _self_service_page(request: Request, lead: records.Lead, here: str, *,
                              notice: str | None = None, status: int = 200) -> Response:
     c = content(request)
     rows = await records.recipients(services(request).db, lead.id)
+    contacts = await lead_contacts(services(request).db, lead.id, c.region) \
+        if lead.status == "confirmed" else []
     return render(request, "leads/self_service.html", {
+        "contacts": contacts,
         "lead": lead,
         "here": here,
         "ask": ask,

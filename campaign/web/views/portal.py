@@ -19,6 +19,7 @@ from ...core.vocab import FOLLOW_UP, INTERESTS
 from ...delivery import outbox
 from ...portal import cases, charts, figures
 from ...portal.cases import Case, Filters, Viewer, record_action
+from ...portal.casework import case_work
 from ...portal.export import leads_csv
 from .base import content, see_other, services
 from .portal_auth import portal, render
@@ -48,33 +49,18 @@ async def _case_or_404(request: Request, viewer: Viewer) -> Case:
     return found
 
 
-def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: int = 200,
-               **extra: Any) -> Response:
+async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: int = 200,
+                     **extra: Any) -> Response:
     return render(request, "partner/lead.html", {
         "lead": case, "errors": {}, "note": "", "follow_up": FOLLOW_UP,
-        "saved": request.query_params.get("saved", ""), **extra,
+        "saved": request.query_params.get("saved", ""),
+        "work": await case_work(services(request).db, viewer, case.id), **extra,
     }, status_code=status_code, viewer=viewer)
 
 
 @portal()
 async def lead(request: Request, viewer: Viewer) -> Response:
-    return _lead_page(request, viewer, await _case_or_404(request, viewer))
-
-
-@portal()
-async def lead_status(request: Request, viewer: Viewer) -> Response:
-    form = request.state.form
-    status = str(form.get("status", ""))
-    lead_id = request.path_params["lead_id"]
-    if status not in FOLLOW_UP:
-        return _lead_page(request, viewer, await _case_or_404(request, viewer), 400, errors={
-            "status": _("Bitte wählen Sie einen Bearbeitungsstand aus der Liste.")})
-    svc = services(request)
-    org = str(form.get("org", "")) or None
-    changed = await cases.set_status(svc.db, viewer, lead_id, status, svc.clock.now(), org)
-    if changed is None:
-        raise HTTPException(404)
-    return see_other(request, "partner_lead", {"saved": "status"}, lead_id=lead_id)
+    return await _lead_page(request, viewer, await _case_or_404(request, viewer))
 
 
 @portal()
@@ -87,8 +73,8 @@ async def lead_note(request: Request, viewer: Viewer) -> Response:
     elif len(body) > cases.NOTE_MAX:
         error = _("Eine Notiz darf höchstens 2000 Zeichen lang sein.")
     if error:
-        return _lead_page(request, viewer, await _case_or_404(request, viewer), 400,
-                          note=body, errors={"note": error})
+        return await _lead_page(request, viewer, await _case_or_404(request, viewer), 400,
+                                note=body, errors={"note": error})
     svc = services(request)
     if not await cases.add_note(svc.db, viewer, lead_id, body, svc.clock.now()):
         raise HTTPException(404)
