@@ -99,6 +99,13 @@ def test_nothing_a_person_reads_shows_utc_or_a_code_and_all_show_the_number(clie
     assert english_day in text and "1:30" in text and "Jun 30" not in text
     assert shipped_content().quizzes["familie"].title.get("en") in text  # not its slug
 
+    # the pages the mails' links open: the family's confirmation, the clerk's receipt
+    for key, part in ((("confirm", None), "/bestaetigen/"), (("lead", "olpe"), "/quittung/")):
+        [path] = [p for p in LINK.findall(mail_text(mails[key].message)) if part in p]
+        page = client.get(path)
+        assert page.status_code == 200, path
+        _check(part, page_text(page.text), codes, number)
+
     add_user(client, "olpe")
     add_user(client, AGENCY, role="admin")
     for user in ("staff@olpe.example.org", f"admin@{AGENCY}.example.org"):
@@ -190,7 +197,8 @@ def test_meine_daten_and_the_lead_page_agree_on_the_day_in_berlin(client):
     url = self_service_url(svc.mailer, svc.settings.secret_key, lead.public_id, "de")
     mine = page_text(client.get(url.removeprefix("http://testserver")).text)
     assert f"Eure Anfrage Nr. {lead.number} vom 01.07.2026, 01:30" in mine
-    assert "Gemeldet am 01.07.2026, 01:30" in mine and "30.06.2026" not in mine
+    assert "Gemeldet am 1. Juli 2026" in mine and "30.06.2026" not in mine
+    assert "30. Juni" not in mine
     add_user(client, "olpe")
     login(client, "staff@olpe.example.org")
     detail = page_text(client.get(f"/partner/lead/{lead.id}").text)

@@ -236,6 +236,7 @@ async def lead_confirm(request: Request) -> Response:
         return _token_problem(request, "gone", "confirm")
     token = make_token(_secret(request), SELF_SERVICE_PURPOSE, public_id)
     return render(request, "leads/confirmed.html", {
+        "lead": lead,
         "first": request.query_params.get("bestaetigt") == "1",
         "recipients": _org_names(request, await records.recipients(svc.db, lead.id)),
         "self_service_url": path_for(request, "self_service", token=token),
