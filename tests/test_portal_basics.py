@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from campaign.core.schema import audit_log, sessions
 from campaign.leads.records import by_id
 
-from .support.app import count_in, run, services, shipped_content
+from .support.app import count_in, rows_in, run, services, shipped_content
 from .support.portal import AGENCY, PASSWORD, add_user, csrf, login
 from .support.portal_cases import lead
 
@@ -67,8 +67,10 @@ def test_search_by_name_address_or_number_in_any_case(client):
     assert found(otto.replace("2026", "2025")) == []
     assert found(f"L-2026-{elsewhere:04d}") == []  # a number only finds what one may see
     # the CSV carries the search
-    export = client.get("/partner/export.csv", params={"q": "größe"}).content.decode("utf-8-sig")
+    export = client.get("/partner/export.csv", params={"q": "joerg"}).content.decode("utf-8-sig")
     assert "Jörg Größe" in export and "Anna" not in export
+    [logged] = rows_in(client, audit_log, audit_log.c.action == "export")
+    assert "joerg" not in logged.detail  # the log outlives an erasure: no names in it
     # the agency's admin searches every organisation's leads
     add_user(client, AGENCY, role="admin")
     client.cookies.clear()

@@ -350,8 +350,11 @@ async def add_note(db: Database, viewer: Viewer, lead_id: int, body: str, now: d
 
 async def record_export(db: Database, viewer: Viewer, count: int, f: Filters,
                         now: datetime) -> None:
+    """The export in the audit log, with its filters; a search text may be a family's
+    name, and the log outlives an erasure, so only the fact of a search is kept."""
+    logged = {**f.query(page=1), **({"q": "…"} if f.q else {})}
     async with db.transaction() as conn:
-        detail = f"{count} rows " + json.dumps(f.query(page=1), sort_keys=True)
+        detail = f"{count} rows " + json.dumps(logged, sort_keys=True)
         await audit(conn, viewer.user, "export", now, detail, None, viewer.org)
 
 
