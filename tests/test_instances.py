@@ -106,7 +106,8 @@ def test_two_instances_share_one_postgresql_database(postgres, tmp_path):
                               "suedwestfalen-agentur"], cwd=ROOT, env={**a.env},
                              capture_output=True, text=True, check=True)
         rows = list(csv.reader(io.StringIO(out.stdout.lstrip("\ufeff")), delimiter=";"))
-        names = {row[3] for row in rows[1:]}
+        name = rows[0].index("Name")
+        names = {row[name] for row in rows[1:]}
         assert names == {f"Familie {i}" for i in range(FAMILIES)}
     finally:
         for instance in (a, b):

@@ -95,21 +95,24 @@ def export_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", help="file to write (default: standard output)")
     for name in ("status", "municipality", "date-from", "date-to", "interest", "source"):
         p.add_argument(f"--{name}", default="", help=f"filter by {name.replace('-', ' ')}")
+    p.add_argument("--search", default="", help="part of name or e-mail, or a lead number")
 
 
 def export_leads(args: argparse.Namespace, settings: Settings) -> int:
-    region = load_content(settings.content_dir).region
+    content = load_content(settings.content_dir)
+    region = content.region
     org = region.organisations.get(args.org)
     if org is None:
         print(f"unknown organisation {args.org!r}", file=sys.stderr)
         return 2
     params = {"status": args.status, "municipality": args.municipality,
               "date_from": args.date_from, "date_to": args.date_to,
-              "interest": args.interest, "source": args.source}
+              "interest": args.interest, "source": args.source, "q": args.search}
     filters, errors = cases.parse_filters(params, region.municipalities)
     if errors:
         for name, message in errors.items():
-            print(f"--{name.replace('_', '-')}: {message}", file=sys.stderr)
+            flag = "search" if name == "q" else name.replace("_", "-")
+            print(f"--{flag}: {message}", file=sys.stderr)
         return 2
     viewer = cases.Viewer(org.slug, admin=org.kind == "agency")
 
@@ -118,7 +121,7 @@ def export_leads(args: argparse.Namespace, settings: Settings) -> int:
             return await cases.export_leads(db, viewer, filters)
 
     rows = run(go())
-    data = leads_csv(rows).encode("utf-8")
+    data = leads_csv(rows, content).encode("utf-8")
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"{len(rows)} leads written to {args.out}", file=sys.stderr)

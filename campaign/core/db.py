@@ -29,7 +29,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Row, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from .files import private_dir
 from .schema import metadata
@@ -39,6 +42,7 @@ log = logging.getLogger("campaign.db")
 SQLITE_BUSY_MS = 10_000  # a writer of another process holds the lock at most this long
 MIGRATION_LOCK = 7_384_011  # advisory lock key on PostgreSQL
 WAL_KEEP_BYTES = 64 * 2**20
+SQLITE_FOLD = "campaign_fold"  # Python's str.lower, registered on every SQLite connection
 
 
 class DatabaseUnavailable(Exception):
@@ -155,6 +159,7 @@ class Database:
                            f"journal_size_limit = {WAL_KEEP_BYTES}"):
                 cursor.execute(f"PRAGMA {pragma}")
             cursor.close()
+            dbapi_connection.create_function(SQLITE_FOLD, 1, _fold_text, deterministic=True)
 
         if begin is not None:  # without: each statement on its own (autocommit)
             @event.listens_for(engine.sync_engine, "begin")
@@ -314,3 +319,28 @@ async def increment(conn: AsyncConnection, table: sa.Table, key: dict[str, Any],
         set_={"count": table.c.count + stmt.excluded.count},
     ).returning(table.c.count)
     return int((await conn.execute(stmt)).scalar_one())
+
+
+def _fold_text(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+class fold(FunctionElement[str]):  # noqa: N801 (used like sa.func.lower)
+    """``expr`` in lower case for a case-insensitive search, for every letter:
+    SQLite's own ``lower()`` and ``LIKE`` only know A-Z, so on SQLite this calls
+    Python's ``str.lower`` (registered per connection); PostgreSQL's ``lower()``
+    follows the database's locale (a UTF-8 one). Compare it with ``text.lower()``."""
+
+    type = sa.String()
+    name = "fold"
+    inherit_cache = True
+
+
+@compiles(fold)
+def _fold_default(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(fold, "sqlite")
+def _fold_sqlite(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..content.model import Organisation
-from ..core.clock import local
+from ..core.formatting import format_date
 from ..core.i18n import with_language
 from ..core.schema import leads, outbox
 from ..core.tokens import TokenInvalid, make_token, read_token
@@ -49,6 +49,7 @@ RECEIPT_MAX_AGE = 365 * 24 * 3600  # a partner may click weeks later; a year is 
 CONFIRM_PATH = "/bestaetigen/{token}"
 SELF_SERVICE_PATH = "/meine-daten/{token}"
 RECEIPT_PATH = "/quittung/{token}"
+PORTAL_LEAD_PATH = "/partner/lead/{id}"  # the portal's route "partner_lead"
 
 # A lead gets at most this many mails of one kind per hour through "new link".
 MAX_FAMILY_MAILS_PER_HOUR = 3
@@ -99,7 +100,14 @@ def read_receipt_token(secret: str, token: str) -> tuple[str, str]:
 
 
 def german_date(moment: datetime | None) -> str:
-    return local(moment).strftime("%d.%m.%Y") if moment else ""
+    """``01.07.2026``: the day in Berlin, for the German mails to organisations."""
+    return format_date(moment, "medium", lang="de") if moment else ""
+
+
+def portal_url(svc: Services, lead: Lead) -> str:
+    """The lead's page in the partner portal (a clerk who is not signed in signs in
+    first and lands there)."""
+    return svc.mailer.url(PORTAL_LEAD_PATH.format(id=lead.id))
 
 
 # -- to the family -------------------------------------------------------------------------
@@ -281,6 +289,7 @@ def lead_context(svc: Services, lead: Lead, org: Organisation, reason: str
         "quiz": str(quiz.title) if quiz is not None else (lead.quiz or ""),
         "outcome": outcome,
         "receipt_url": svc.mailer.url(RECEIPT_PATH.format(token=token)),
+        "portal_url": portal_url(svc, lead),
     }
 
 
@@ -309,8 +318,8 @@ async def queue_recipient_notices(conn: AsyncConnection, svc: Services, lead: Le
         org = region.organisations.get(delivery.org)
         if org is None:  # organisation removed from content since routing
             continue
-        ctx = {"org": org, "number": lead.id, "created": german_date(lead.created_at),
-               "routed": german_date(delivery.routed_at)}
+        ctx = {"org": org, "number": lead.number, "created": german_date(lead.created_at),
+               "routed": german_date(delivery.routed_at), "portal_url": portal_url(svc, lead)}
         subject, text, html = mailer.render(kind, ctx, lang="de")
         original = mailer.stable_message_id("lead", lead.public_id, org.slug)
         msg = mailer.build(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from ..core.clock import local
 from ..core.db import Database
 from ..core.schema import lead_interests, lead_municipalities, lead_recipients, leads
 from ..core.vocab import INTERESTS
@@ -18,6 +20,34 @@ from ..core.vocab import INTERESTS
 PERSONAL_FIELDS = ("name", "email", "phone", "message")
 ACTIVE = ("pending", "confirmed")
 HAS_DATA = ("pending", "confirmed", "withdrawn")
+MAX_LEAD_ID = 2**31 - 1  # an INTEGER column; larger numbers name no lead
+
+_NUMBER = re.compile(r"(?:L[\s-]*)?(?:(\d{4})[\s/-]+)?0*(\d{1,10})", re.IGNORECASE | re.ASCII)
+
+
+def lead_number(lead_id: int, created_at: datetime) -> str:
+    """The lead's number for people: ``L-2026-0042``, the year it came in (in
+    Berlin) and its id. Derived, not stored: the id is unique and never changes,
+    and so is the moment it came in, so the number is unique and stable without a
+    column, a migration or a counter to keep in step on two backends. It is no
+    secret (ids count up); the signed tokens in the family's and the
+    organisations' links stay the only proof of access. Short enough to read
+    out on the phone; the year tells a clerk at once how old a lead is."""
+    return f"L-{local(created_at).year}-{lead_id:04d}"
+
+
+def parse_lead_number(text: str) -> tuple[int | None, int] | None:
+    """(year or None, id) of a typed number: ``L-2026-0042``, ``l 2026 42``,
+    ``2026-42`` or ``42``; None when the text is no such number (or out of range)."""
+    match = _NUMBER.fullmatch(text.strip())
+    if not match:
+        return None
+    year = int(match[1]) if match[1] else None
+    lead_id = int(match[2] or "0")
+    if not 0 < lead_id <= MAX_LEAD_ID or (year is not None and not 2000 <= year <= 9998):
+        return None
+    return year, lead_id
+
 
 
 @dataclass(frozen=True)
@@ -67,6 +97,11 @@ class Lead:
     @property
     def has_data(self) -> bool:
         return self.status in HAS_DATA
+
+    @property
+    def number(self) -> str:
+        """The number people use for this lead (see ``lead_number``)."""
+        return lead_number(self.id, self.created_at)
 
 
 def outcome_items(value: Any) -> tuple[OutcomeItem, ...]:

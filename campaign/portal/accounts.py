@@ -190,6 +190,28 @@ async def attempt_login(db: Database, email: str, password: str, address: str,
     return LoginResult(user=user)
 
 
+async def change_password(db: Database, user: User, current: str, new: str, address: str,
+                          now: datetime) -> LoginResult:
+    """A signed-in user's new password, given the current one. Guessing the current
+    password from a session left open counts against the same throttles as signing
+    in. On success every session of the account ends (``set_password``); the
+    caller opens a fresh one for the person at the keyboard."""
+    try:
+        async with db.transaction() as conn:
+            await jobs.admit(conn, _address_key(address), ADDRESS_THROTTLE, now)
+            await jobs.admit(conn, _account_key(user.email), ACCOUNT_THROTTLE, now)
+    except jobs.Throttled as refused:
+        return LoginResult(throttled_until=refused.until)
+    fresh = await user_by_id(db, user.id)
+    if fresh is None or not await asyncio.to_thread(
+            verify_password, fresh.password_hash, current[:200]):
+        return LoginResult()
+    await set_password(db, fresh, new)
+    async with db.transaction() as conn:
+        await jobs.refund(conn, _address_key(address))
+    return LoginResult(user=fresh)
+
+
 # -- sessions ---------------------------------------------------------------------------
 
 

@@ -2,8 +2,11 @@
 
 A staff account sees a lead only through its own ``lead_recipients`` row;
 the agency admin sees all confirmed leads. Withdrawn, erased and anonymised
-leads (and unconfirmed ones) never leave this module. Filter values are
-checked against whitelists and always bound as parameters.
+leads (and unconfirmed ones) never leave this module (``gone`` only tells an
+organisation that received one what became of it). Notes belong to the
+organisation that wrote them: nobody else reads them, the agency's admin
+neither. Filter values are checked against whitelists and always bound as
+parameters.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from ..core.schema import (
 from ..core.vocab import FOLLOW_UP, INTERESTS, ORG_KIND_TO_CONSENT
 from ..delivery.outbox import OutboxEntry
 from ..leads.records import Delivery, Lead, load
+from . import search
 from .accounts import User, audit
 from .history import record
 
@@ -69,11 +73,13 @@ class Filters:
     interest: str = ""
     source: str = ""
     page: int = 1
+    q: str = ""  # name, e-mail or lead number (``portal.search``)
 
     def query(self, page: int | None = None) -> dict[str, str]:
         """The filters as URL query parameters (empty ones left out)."""
-        out = {k: getattr(self, k) for k in ("status", "municipality", "date_from", "date_to",
-                                             "interest", "source") if getattr(self, k)}
+        out = {k: getattr(self, k) for k in ("q", "status", "municipality", "date_from",
+                                             "date_to", "interest", "source")
+               if getattr(self, k)}
         if (page or self.page) > 1:
             out["page"] = str(page or self.page)
         return out
@@ -98,6 +104,7 @@ def parse_filters(params: Mapping[str, str], municipalities: Mapping[str, Any]
         "date_to": (_iso_date, "Bitte ein Datum wie 2026-01-31 angeben."),
         "interest": (lambda v: v in INTERESTS, "Unbekanntes Interesse."),
         "source": (lambda v: bool(_SOURCE_RE.match(v)), "Unbekannte Quelle."),
+        "q": (search.acceptable, "Bitte höchstens 100 Zeichen ohne Steuerzeichen eingeben."),
     }
     for name, (ok, message) in checks.items():
         raw = (params.get(name) or "").strip()
@@ -185,6 +192,8 @@ def scope(viewer: Viewer, f: Filters) -> list[Any]:
         where.append(leads.c.created_at < end)
     if f.source:
         where.append(leads.c.utm_source == f.source)
+    if f.q:
+        where.append(search.condition(f.q))
     return where
 
 
@@ -268,8 +277,9 @@ async def get_lead(db: Database, viewer: Viewer, lead_id: int, region: Region) -
         mails = await conn.execute(sa.select(outbox).where(outbox.c.lead_id == lead_id,
                                                            *own(outbox))
                                    .order_by(outbox.c.id))
+        # Notes are the writing organisation's own, also towards the agency's admin.
         notes = await conn.execute(sa.select(lead_notes).where(lead_notes.c.lead_id == lead_id,
-                                                               *own(lead_notes))
+                                                               lead_notes.c.org == viewer.org)
                                    .order_by(lead_notes.c.id))
         log = await conn.execute(sa.select(audit_log).where(audit_log.c.lead_id == lead_id,
                                                             *own(audit_log))
@@ -281,6 +291,22 @@ async def get_lead(db: Database, viewer: Viewer, lead_id: int, region: Region) -
             outbox=tuple(OutboxEntry.from_row(r) for r in mails),
             notes=tuple(_record(Note, r) for r in notes),
             audit=tuple(_record(AuditEntry, r) for r in log))
+
+
+async def gone(db: Database, viewer: Viewer, lead_id: int) -> Lead | None:
+    """A lead the viewer received (any lead, for the admin) that is no longer
+    confirmed: withdrawn, erased or anonymised. Only its number and state are
+    shown (the portal link in a withdrawal or erasure notice lands there)."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
+    async with db.reading() as conn:
+        where = [leads.c.id == lead_id,
+                 leads.c.status.in_(("withdrawn", "erased", "anonymised"))]
+        if not viewer.admin:
+            where.append(mine.c.org.isnot(None))
+        found = await conn.scalar(sa.select(leads.c.id).select_from(visible(viewer))
+                                  .where(*where))
+        return (await load(conn, leads.c.id == found))[0] if found is not None else None
 
 
 async def add_note(db: Database, viewer: Viewer, lead_id: int, body: str, now: datetime
@@ -304,8 +330,11 @@ async def add_note(db: Database, viewer: Viewer, lead_id: int, body: str, now: d
 
 async def record_export(db: Database, viewer: Viewer, count: int, f: Filters,
                         now: datetime) -> None:
+    """The export in the audit log, with its filters; a search text may be a family's
+    name, and the log outlives an erasure, so only the fact of a search is kept."""
+    logged = {**f.query(page=1), **({"q": "…"} if f.q else {})}
     async with db.transaction() as conn:
-        detail = f"{count} rows " + json.dumps(f.query(page=1), sort_keys=True)
+        detail = f"{count} rows " + json.dumps(logged, sort_keys=True)
         await audit(conn, viewer.user, "export", now, detail, None, viewer.org)
 
 

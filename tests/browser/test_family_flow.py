@@ -198,6 +198,12 @@ def test_confirmation_self_service_and_portal_pages_have_no_axe_violations(
     check("portal statistics")
     page.goto("/partner/orte-qr")
     check("portal places and QR codes")
+    page.goto("/partner/?q=axe&alle_gemeinden=1")
+    check("portal list searched, every municipality")
+    page.goto("/partner/passwort")
+    check("portal password change")
+    click(page, "button", "Passwort ändern")  # nothing filled in: the form with errors
+    check("portal password change with errors")
     click(page, "button", "Abmelden")
     page.goto("/partner/login")
     page.fill("#email", ADMIN)

@@ -237,6 +237,7 @@ async def lead_confirm(request: Request) -> Response:
         return _token_problem(request, "gone", "confirm")
     token = make_token(_secret(request), SELF_SERVICE_PURPOSE, public_id)
     return render(request, "leads/confirmed.html", {
+        "lead": lead,
         "first": request.query_params.get("bestaetigt") == "1",
         "recipients": _org_names(request, await records.recipients(svc.db, lead.id)),
         "self_service_url": path_for(request, "self_service", token=token),
@@ -334,6 +335,7 @@ async def _self_service_page(request: Request, lead: records.Lead, here: str, *,
         "interests": lead.interests,
         "child_ages": lead.child_ages,
         "consents": [c.consent.groups[g] for g in lead.consents if g in c.consent.groups],
+        "quiz": c.quizzes.get(lead.quiz or ""),
         "interest_labels": INTEREST_LABELS,
         "timeframe_labels": TIMEFRAME_LABELS,
         "child_age_labels": CHILD_AGE_LABELS,

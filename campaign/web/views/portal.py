@@ -30,14 +30,31 @@ def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
     return f, {k: _(v) for k, v in errors.items()}
 
 
+def _municipality_choices(request: Request, viewer: Viewer, f: Filters, every: bool
+                          ) -> tuple[list[tuple[str, list[str]]], bool]:
+    """(district name, municipality slugs) for the filter, and whether it is narrowed:
+    by default an organisation sees the places it covers (and the one chosen); the
+    agency, a service that covers no place, or a click on "alle" see all 59."""
+    region = content(request).region
+    org = region.organisations.get(viewer.org)
+    own = set(org.covers) if org and org.covers and not viewer.admin and not every else None
+    groups = [(d.name, [s for s in d.municipalities
+                        if own is None or s in own or s == f.municipality])
+              for d in region.districts.values()]
+    return [(name, slugs) for name, slugs in groups if slugs], own is not None
+
+
 @portal()
 async def leads(request: Request, viewer: Viewer) -> Response:
     f, errors = _filters(request)
     rows, total = await cases.list_leads(services(request).db, viewer, f)
     pages = max(1, -(-total // cases.PAGE_SIZE))
+    every = request.query_params.get("alle_gemeinden") == "1"
+    choices, narrowed = _municipality_choices(request, viewer, f, every)
     return render(request, "partner/leads.html", {
         "leads": rows, "total": total, "filters": f, "errors": errors, "pages": pages,
-        "follow_up": FOLLOW_UP, "interests": INTERESTS,
+        "follow_up": FOLLOW_UP, "interests": INTERESTS, "municipality_choices": choices,
+        "narrowed": narrowed, "every": every,
     }, status_code=400 if errors else 200, viewer=viewer)
 
 
@@ -54,13 +71,25 @@ async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: 
     return render(request, "partner/lead.html", {
         "lead": case, "errors": {}, "note": "", "follow_up": FOLLOW_UP,
         "saved": request.query_params.get("saved", ""),
+        "quiz": content(request).quizzes.get(case.quiz or ""),
         "work": await case_work(services(request).db, viewer, case.id), **extra,
     }, status_code=status_code, viewer=viewer)
 
 
 @portal()
 async def lead(request: Request, viewer: Viewer) -> Response:
-    return await _lead_page(request, viewer, await _case_or_404(request, viewer))
+    """The lead's page; a lead the organisation received that was withdrawn or erased
+    since answers 410 with only its number (the link in the notice mail leads here)."""
+    svc = services(request)
+    lead_id = request.path_params["lead_id"]
+    found = await cases.get_lead(svc.db, viewer, lead_id, content(request).region)
+    if found is not None:
+        return await _lead_page(request, viewer, found)
+    ended = await cases.gone(svc.db, viewer, lead_id)
+    if ended is None:
+        raise HTTPException(404)
+    return render(request, "partner/lead_gone.html", {"lead": ended}, status_code=410,
+                  viewer=viewer)
 
 
 @portal()
@@ -90,7 +119,8 @@ async def export(request: Request, viewer: Viewer) -> Response:
     rows = await cases.export_leads(svc.db, viewer, f)
     await cases.record_export(svc.db, viewer, len(rows), f, svc.clock.now())
     name = f"interessenten-{viewer.org}-{local_today(svc.clock.now()).isoformat()}.csv"
-    return Response(leads_csv(rows).encode("utf-8"), media_type="text/csv; charset=utf-8",
+    return Response(leads_csv(rows, content(request)).encode("utf-8"),
+                    media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,16 +1,18 @@
-"""Portal sign-in: login, logout, forgotten password, and the guard of every portal page."""
+"""Portal sign-in: login (back to the page asked for), logout, forgotten and changed
+password, and the guard of every portal page."""
 
 from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from ...core.formatting import format_time
 from ...core.i18n import LANGUAGES, with_language
@@ -21,6 +23,7 @@ from ...portal.accounts import SESSION_COOKIE
 from ...portal.cases import Viewer, record_action, viewer_for
 from ..cookies import cookie_name
 from ..csrf import CSRF_FIELD, csrf_valid
+from ..templating import route_path
 from .base import client_address, content, read_form, see_other, services
 from .base import render as render_page
 
@@ -28,6 +31,16 @@ PortalView = Callable[[Request, Viewer], Awaitable[Response]]
 # Where the session cookie lived before it moved to Path=/ (``__Host-`` needs it):
 # cleared on sign-in and sign-out, so an old cookie cannot outlive a logout.
 OLD_COOKIE_PATHS = tuple(dict.fromkeys(with_language("/partner", lang) for lang in LANGUAGES))
+# Where a sign-in may lead back to: a portal page of this site, as a path (no scheme,
+# no host, no backslash, no "//" start), in characters a URL path and query use.
+_LANGS = "|".join(re.escape(lang) for lang in LANGUAGES)
+_NEXT = re.compile(rf"/(?:(?:{_LANGS})/)?partner/[A-Za-z0-9/._~%+=&?-]{{0,400}}")
+
+
+def safe_next(value: object) -> str | None:
+    """``value`` when it is a portal page of this site to return to after signing in
+    (from the link in a lead mail), else None: never another site."""
+    return value if isinstance(value, str) and _NEXT.fullmatch(value) else None
 
 
 def session_cookie(request: Request) -> str:
@@ -85,8 +98,13 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
             check = await signed_in(request)
             response: Response
             if check.user is None:
-                response = see_other(request, "partner_login",
-                                     {"expired": "1"} if check.expired else None)
+                query = {"expired": "1"} if check.expired else {}
+                wanted = request.url.path + (f"?{request.url.query}"
+                                             if request.url.query else "")
+                if request.method in ("GET", "HEAD") and wanted != route_path(
+                        request, "partner_leads"):  # back here after signing in
+                    query["next"] = safe_next(wanted) or ""
+                response = see_other(request, "partner_login", query)
                 if check.expired:
                     clear_session_cookie(request, response)
                 return response
@@ -112,14 +130,16 @@ def portal(admin: bool = False) -> Callable[[PortalView], Callable[[Request], Aw
 
 
 def _login_page(request: Request, email: str = "", errors: dict[str, str] | None = None,
-                status: int = 200) -> Response:
+                status: int = 200, target: str | None = None) -> Response:
     notices = {"expired": _("Ihre Sitzung ist abgelaufen. Bitte melden Sie sich erneut an."),
                "out": _("Sie sind abgemeldet."),
                "reset": _("Ihr Passwort wurde geändert. Bitte melden Sie sich an.")}
     notice = next((text for key, text in notices.items() if key in request.query_params), None)
     return render(request, "partner/login.html",
                   {"notice": notice if not errors else None, "email": email,
-                   "errors": errors or {}}, status_code=status)
+                   "errors": errors or {},
+                   "next": target or safe_next(request.query_params.get("next"))},
+                  status_code=status)
 
 
 async def login_form(request: Request) -> Response:
@@ -132,6 +152,7 @@ async def login(request: Request) -> Response:
         raise csrf_error()
     email = str(form.get("email", "")).strip()[:254]
     password = str(form.get("password", ""))[:200]
+    target = safe_next(form.get("next"))
     errors: dict[str, str] = {}
     if not email:
         errors["email"] = _("Bitte geben Sie Ihre E-Mail-Adresse ein.")
@@ -149,16 +170,18 @@ async def login(request: Request) -> Response:
                 await accounts.end_session(svc.db, previous)
             sid = await accounts.create_session(svc.db, result.user.id, now)
             await record_action(svc.db, None, result.user, "login", now)
-            response = see_other(request, "partner_leads")
+            response = (RedirectResponse(target, status_code=303) if target
+                        else see_other(request, "partner_leads"))
             set_session_cookie(request, response, sid)
             return response
         if result.throttled_until is not None:
-            return _throttled(request, email, now, result.throttled_until)
+            return _throttled(request, email, now, result.throttled_until, target)
         errors["email"] = _("E-Mail-Adresse oder Passwort ist nicht richtig.")
-    return _login_page(request, email, errors, status)
+    return _login_page(request, email, errors, status, target)
 
 
-def _throttled(request: Request, email: str, now: datetime, until: datetime) -> Response:
+def _throttled(request: Request, email: str, now: datetime, until: datetime,
+               target: str | None = None) -> Response:
     """429 naming the minute from which the next attempt is checked (rounded up)."""
     seconds = max(1, math.ceil((until - now).total_seconds()))
     retry_at = until.replace(second=0, microsecond=0)
@@ -167,7 +190,7 @@ def _throttled(request: Request, email: str, now: datetime, until: datetime) -> 
     response = _login_page(request, email, {"email": _(
         "Zu viele Anmeldeversuche. Bitte versuchen Sie es ab %(time)s Uhr wieder, oder "
         "setzen Sie Ihr Passwort über „Passwort vergessen“ neu.") % {
-            "time": format_time(retry_at)}}, 429)
+            "time": format_time(retry_at)}}, 429, target)
     response.headers["Retry-After"] = str(seconds)
     return response
 
@@ -244,3 +267,52 @@ async def reset(request: Request) -> Response:
     response = see_other(request, "partner_login", {"reset": "1"})
     clear_session_cookie(request, response)
     return response
+
+
+# -- changing one's own password --------------------------------------------------------
+
+
+@portal()
+async def password_form(request: Request, viewer: Viewer) -> Response:
+    return render(request, "partner/password.html",
+                  {"errors": {}, "saved": "gespeichert" in request.query_params}, viewer=viewer)
+
+
+@portal()
+async def password_change(request: Request, viewer: Viewer) -> Response:
+    """Current password and the new one twice; on success the account's other sessions
+    end and this browser gets a fresh one (it stays signed in)."""
+    form = request.state.form
+    current = str(form.get("current_password", ""))
+    new = str(form.get("password", ""))
+    errors: dict[str, str] = {}
+    if not current:
+        errors["current_password"] = _("Bitte geben Sie Ihr bisheriges Passwort ein.")
+    problem = accounts.password_problem(new)
+    if problem:
+        errors["password"] = _(problem)
+    elif new != str(form.get("password_repeat", "")):
+        errors["password_repeat"] = _("Die beiden Passwörter stimmen nicht überein.")
+    elif new == current:
+        errors["password"] = _("Das neue Passwort muss sich vom bisherigen unterscheiden.")
+    status = 400
+    if not errors and viewer.user is not None:
+        svc = services(request)
+        now = svc.clock.now()
+        result = await accounts.change_password(svc.db, viewer.user, current, new,
+                                                client_address(request), now)
+        if result.user is not None:
+            sid = await accounts.create_session(svc.db, result.user.id, now)
+            await record_action(svc.db, viewer, result.user, "password_change", now)
+            response = see_other(request, "partner_password", {"gespeichert": "1"})
+            set_session_cookie(request, response, sid)
+            return response
+        if result.throttled_until is not None:
+            status = 429
+            errors["current_password"] = _(
+                "Zu viele Versuche. Bitte versuchen Sie es ab %(time)s Uhr wieder.") % {
+                    "time": format_time(result.throttled_until + timedelta(seconds=59))}
+        else:
+            errors["current_password"] = _("Das bisherige Passwort ist nicht richtig.")
+    return render(request, "partner/password.html", {"errors": errors, "saved": False},
+                  status_code=status, viewer=viewer)

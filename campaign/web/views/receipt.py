@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.tokens import TokenExpired, TokenInvalid
+from ...leads import records
 from ...leads.forwarding import acknowledge, receipt_state
 from ...leads.mails import read_receipt_token
 from ..templating import path_for
@@ -59,6 +60,7 @@ async def receipt(request: Request) -> Response:
         "already": request.query_params.get("erfasst") != "1",
         "here": path_for(request, "receipt_act", token=request.path_params["token"]),
         "org": content(request).region.organisations.get(org_slug),
+        "lead": await records.by_public_id(services(request).db, public_id),
     }, headers=PRIVATE)
 
 
