@@ -13,7 +13,19 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
-from .views import health, leads, places, portal, portal_auth, quiz, receipt, share, showcase
+from .views import (
+    booking,
+    health,
+    leads,
+    places,
+    portal,
+    portal_auth,
+    portal_slots,
+    quiz,
+    receipt,
+    share,
+    showcase,
+)
 
 GET, POST = ["GET"], ["POST"]
 
@@ -66,6 +78,8 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
+        Route("/termin/{token}", booking.page, name="booking", methods=GET),
+        Route("/termin/{token}", booking.act, name="booking_act", methods=POST),
         # Sharing and print campaigns
         Route("/teilen/bild/kampagne.png", share.image_default, name="share_image_default",
               methods=GET),
@@ -93,6 +107,14 @@ def routes() -> list[BaseRoute]:
               name="partner_lead_status", methods=POST),
         Route("/partner/lead/{lead_id:id}/notiz", portal.lead_note, name="partner_lead_note",
               methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine", portal_slots.page, name="partner_slots",
+              methods=GET),
+        Route("/partner/lead/{lead_id:id}/termine", portal_slots.offer,
+              name="partner_slots_offer", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/verlegen", portal_slots.move,
+              name="partner_slots_move", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/absagen", portal_slots.cancel,
+              name="partner_slots_cancel", methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),
