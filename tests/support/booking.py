@@ -5,10 +5,12 @@ the ``icalendar`` package."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import icalendar
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from starlette.testclient import TestClient
 
 from campaign.core.clock import local
@@ -44,6 +46,17 @@ def offer(client: TestClient, lead_id: int, *rows: dict[str, str],
         values = {"minutes": "30", "kind": "phone", "location": "", "partner": "", **row}
         data.update({f"{k}-{n}": v for k, v in values.items()})
     return client.post(f"/partner/lead/{lead_id}/termine", data=data)
+
+
+def old_booking_token(secret: str, public_id: str, org: str, days: float) -> str:
+    """A correctly signed booking token issued ``days`` ago (tokens carry wall time)."""
+
+    class Past(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time() - days * 24 * 3600)
+
+    return URLSafeTimedSerializer(secret, salt="campaign.booking", signer=Past).dumps(
+        {"l": public_id, "o": org})
 
 
 def booking_link(message: Any) -> str:
