@@ -12,9 +12,10 @@ from starlette.testclient import TestClient
 
 from campaign.core.schema import booking_slots, bookings, outbox
 from campaign.leads import lifecycle
+from campaign.leads.slots import booking_token
 
 from .support.app import count_in, rows_in, run, services
-from .support.booking import days_ahead, offer
+from .support.booking import days_ahead, offer, slot_choices
 from .support.leads import store_lead
 from .support.portal import AGENCY, add_user, csrf, login
 
@@ -130,3 +131,29 @@ def test_staff_book_a_slot_for_the_family_and_a_call_needs_its_number(client):
                                                     "staff@olpe.example.org"]
     page = client.get(pages)
     assert "https://video.example.org/r" in page.text and "Termin absagen" in page.text
+
+
+def test_staff_withdraw_a_free_slot_but_never_a_booked_one(client):
+    lead = _lead(client)
+    login(client, add_user(client, "olpe"))
+    day, at = days_ahead(client, 2)
+    assert offer(client, lead.id, {"day": day, "time": at},
+                 {"day": day, "time": "15:00"}).status_code == 303
+    first, second = (s.id for s in sorted(rows_in(client, booking_slots),
+                                          key=lambda s: s.starts_at))
+    token = booking_token(services(client).settings.secret_key, lead.public_id, "olpe")
+    assert client.post(f"/termin/{token}", data={"action": "book", "slot": str(first)}
+                       ).status_code == 303
+    remove = f"/partner/lead/{lead.id}/termine/zurueckziehen"
+    r = client.post(remove, data={"csrf_token": csrf(client), "slot": str(first)})
+    assert r.status_code == 409 and "gebucht oder schon zurückgezogen" in r.text
+    r = client.post(remove, data={"csrf_token": csrf(client), "slot": str(second)})
+    assert r.status_code == 303 and r.headers["location"].endswith("?saved=zurueckgezogen")
+    assert "zurückgezogen" in client.get(r.headers["location"]).text
+    assert slot_choices(client.get(f"/termin/{token}").text) == []  # only the booked one left
+    moved = client.post(f"/termin/{token}", data={"action": "book", "slot": str(second)})
+    assert moved.status_code == 409
+    assert [b.slot_id for b in rows_in(client, bookings)] == [first]
+    login(client, add_user(client, "attendorn"))
+    assert client.post(remove, data={"csrf_token": csrf(client), "slot": str(second)}
+                       ).status_code == 404

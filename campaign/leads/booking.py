@@ -247,6 +247,16 @@ async def offer(conn: AsyncConnection, svc: Services, lead_id: int, org: str,
     return added
 
 
+async def remove_slot(conn: AsyncConnection, org: str, slot_id: int, now: datetime) -> bool:
+    """Withdraw a free slot of ``org`` from every family it was offered to; False when
+    it is booked (or not ``org``'s): the same guard as booking, so only one wins."""
+    s = booking_slots.c
+    removed = await conn.execute(booking_slots.update().where(
+        s.id == slot_id, s.org == org, s.booked_by.is_(None), s.removed_at.is_(None))
+        .values(removed_at=now))
+    return bool(removed.rowcount)
+
+
 # -- the reminder the day before -----------------------------------------------------------
 
 

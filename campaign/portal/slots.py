@@ -210,3 +210,18 @@ async def change(svc: Services, viewer: Viewer, lead_id: int, slot_id: int | Non
                       "cancelled": "abgesagt"}[outcome]
             await audit(conn, viewer.user, "Termin", now, detail, lead_id, viewer.org)
     return outcome
+
+
+async def remove(svc: Services, viewer: Viewer, lead_id: int, slot_id: int) -> bool | None:
+    """Withdraw one of the organisation's free slots (from this page); False when it
+    was booked meanwhile, None when the lead is not the viewer's."""
+    if not 0 < lead_id <= MAX_ID:
+        return None
+    now = svc.clock.now()
+    async with svc.db.transaction() as conn:
+        if not await booking.received(conn, lead_id, viewer.org, lock=False):
+            return None
+        done = await booking.remove_slot(conn, viewer.org, slot_id, now)
+        if done:
+            await audit(conn, viewer.user, "Termin", now, "zurückgezogen", lead_id, viewer.org)
+    return done

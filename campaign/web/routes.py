@@ -115,6 +115,8 @@ def routes() -> list[BaseRoute]:
               name="partner_slots_move", methods=POST),
         Route("/partner/lead/{lead_id:id}/termine/absagen", portal_slots.cancel,
               name="partner_slots_cancel", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/zurueckziehen", portal_slots.remove,
+              name="partner_slots_remove", methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),

@@ -22,7 +22,7 @@ from .base import content, see_other, services
 from .portal_auth import portal, render
 
 _ID = re.compile(r"[0-9]{1,9}")
-SAVED = ("angeboten", "verlegt", "gebucht", "abgesagt")
+SAVED = ("angeboten", "verlegt", "gebucht", "abgesagt", "zurueckgezogen")
 MOVE_PROBLEMS = {
     "taken": "Dieser Termin ist gerade vergeben worden. Bitte wählen Sie einen anderen.",
     "unavailable": "Dieser Termin ist nicht mehr frei. Bitte wählen Sie einen anderen.",
@@ -121,3 +121,18 @@ async def move(request: Request, viewer: Viewer) -> Response:
 @portal()
 async def cancel(request: Request, viewer: Viewer) -> Response:
     return await _change(request, viewer, None)
+
+
+@portal()
+async def remove(request: Request, viewer: Viewer) -> Response:
+    """Withdraw a free slot; one booked meanwhile stays (409)."""
+    raw = str(request.state.form.get("slot", ""))
+    lead_id = request.path_params["lead_id"]
+    done = await slots.remove(services(request), viewer, lead_id, int(raw)) \
+        if _ID.fullmatch(raw) else False
+    if done is None:
+        raise HTTPException(404)
+    if not done:
+        return await _page(request, viewer, await _case(request, viewer), status=409, errors={
+            "slot": "Dieser Termin ist gebucht oder schon zurückgezogen."})
+    return see_other(request, "partner_slots", {"saved": "zurueckgezogen"}, lead_id=lead_id)
