@@ -118,6 +118,13 @@ def test_withdrawal_cancels_the_booking_for_both_sides(client, settings):
         [EMAIL, STAFF])
     [staff] = [m for m in cancels if STAFF in str(m["To"])]
     assert "Einwilligung widerrufen" in staff.get_body(("plain",)).get_content()
+    # the organisation no longer sees the family: the notice names the lead by its number
+    assert "ATTENDEE" not in event(staff)[1] and staff["Reply-To"] is None
+    shown = staff.get_body(("plain",)).get_content() + event(staff)[1].to_ical().decode()
+    assert f"Anfrage Nr. {lead.id}" in shown
+    assert not any(v in shown for v in (NAME, EMAIL, CALL))
+    [family] = [m for m in cancels if EMAIL in str(m["To"])]
+    assert str(event(family)[1]["ATTENDEE"]) == f"mailto:{EMAIL}"  # its own copy names it
     token = booking_token(svc.settings.secret_key, lead.public_id, "olpe")
     page = client.get(f"/termin/{token}")
     assert page.status_code == 410 and "gebuchte Termine sind abgesagt" in page.text

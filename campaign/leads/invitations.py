@@ -168,42 +168,51 @@ async def render(svc: Services, recipe: dict[str, Any], message_id: str) -> byte
 
 
 class Change:
-    """One change of a booking as mail and calendar file, for either side."""
+    """One change of a booking as mail and calendar file, for either side. The
+    organisations' side names the family only while they may see its data: a
+    cancellation after a withdrawal or an erasure names the lead by its number."""
 
     def __init__(self, svc: Services, event: str, booking: Booking, slot: Slot, lead: Lead,
                  seq: int, moved: bool) -> None:
         self.svc, self.event, self.booking, self.slot, self.lead = svc, event, booking, slot, lead
         self.seq, self.moved = seq, moved
+        self.shared = lead.status == "confirmed"
         orgs = svc.content.region.organisations
         self.org = _name(orgs.get(booking.org)) or booking.org
         self.partner = _name(orgs.get(slot.partner_org or "")) or slot.partner_org or ""
         self.method = {"request": "REQUEST", "cancel": "CANCEL"}.get(event)
 
-    def _context(self) -> dict[str, Any]:
+    def _family(self, own: bool) -> tuple[str, str, str]:
+        """(name, address, number to call) of the family as this side may see them."""
+        lead = self.lead
+        if not (own or self.shared):
+            return "", "", ""
+        return lead.name or "", lead.email or "", self.booking.phone or ""
+
+    def _context(self, own: bool) -> dict[str, Any]:
+        name, email, phone = self._family(own)
         return {"event": self.event, "moved": self.moved, "slot": self.slot,
-                "kind_label": KIND_LABELS[self.slot.kind], "phone": self.booking.phone or "",
+                "kind_label": KIND_LABELS[self.slot.kind], "phone": phone,
                 "org_name": self.org, "partner_name": self.partner, "number": self.lead.id,
-                "by": self.booking.cancelled_by or ""}
+                "by": self.booking.cancelled_by or "", "family_name": name,
+                "family_email": email}
 
-    def _location(self) -> str:
-        """Where, in the language active now: the number to call, the link or the address."""
-        if self.slot.kind == "phone":
-            label = str(KIND_LABELS["phone"])
-            return f"{label}: {self.booking.phone}" if self.booking.phone else label
-        return self.slot.location
-
-    def _attendees(self) -> list[tuple[str, str]]:
-        family = [(self.lead.email, self.lead.name or "")] if self.lead.email else []
-        partner = [(self.slot.partner_email, self.partner)] if self.slot.partner_email else []
-        return family + partner
-
-    def _ics(self, summary: str, description: str, location: str) -> bytes | None:
+    def _ics(self, summary: str, description: str, own: bool) -> bytes | None:
+        """The calendar file in the language active now (the location's words)."""
         if self.method is None:
             return None
+        name, email, phone = self._family(own)
+        location = self.slot.location
+        if self.slot.kind == "phone":
+            label = str(KIND_LABELS["phone"])
+            location = f"{label}: {phone}" if phone else label
+        attendees = [(email, name)] if email else []
+        if self.slot.partner_email:
+            attendees.append((self.slot.partner_email, self.partner))
         return calendar(self.method, uid=self.booking.uid, seq=self.seq, slot=self.slot,
                         summary=summary, description=description, location=location,
-                        organizer=(self.slot.host_email, self.org),
-                        attendees=self._attendees(), stamp=self.svc.clock.now())
+                        organizer=(self.slot.host_email, self.org), attendees=attendees,
+                        stamp=self.svc.clock.now())
 
     def _mail(self, template: str, ctx: dict[str, Any], lang: str, to: Address,
               reply_to: Address | None, message_id: str, ics: bytes | None) -> bytes:
@@ -225,27 +234,26 @@ class Change:
                        % {"org": self.org, "partner": self.partner} if self.partner
                        else _("Gespräch mit %(org)s") % {"org": self.org})
             description = _("Termin verlegen oder absagen: %(link)s") % {"link": link}
-            ics = self._ics(summary, description, self._location())
-        ctx = {**self._context(), "lead": lead, "booking_url": link,
+            ics = self._ics(summary, description, own=True)
+        ctx = {**self._context(own=True), "lead": lead, "booking_url": link,
                "self_service_url": self_service_url(mailer, secret, lead.public_id, lang)}
         return self._mail("booking_family", ctx, lang, address(lead.email or "", lead.name or ""),
                           address(self.slot.host_email, self.org), message_id, ics)
 
     def staff(self, to: str, message_id: str) -> bytes:
         lead = self.lead
-        portal = self.svc.mailer.url(PORTAL_PATH.format(lead_id=lead.id))
-        who = lead.name or f"Nr. {lead.id}"
-        summary = f"Gespräch mit {who}" + (f" und {self.partner}" if self.partner else "")
-        contact = [v for v in (lead.name, lead.email, self.booking.phone) if v]
+        name, email, phone = self._family(own=False)
         host = to.lower() == self.slot.host_email.lower()  # the partner may not see the lead
-        description = "\n".join([f"Anfrage Nr. {lead.id}", *contact,
-                                 *([f"Im Portal: {portal}"] if host else [])])
-        ctx = {**self._context(), "family_name": lead.name or "", "family_email": lead.email or "",
-               "portal_url": portal if host else ""}
-        reply_to = address(lead.email, lead.name or "") if lead.email else None
+        portal = self.svc.mailer.url(PORTAL_PATH.format(lead_id=lead.id)) if host else ""
+        summary = f"Gespräch mit {name or f'Nr. {lead.id}'}" + (
+            f" und {self.partner}" if self.partner else "")
+        description = "\n".join([f"Anfrage Nr. {lead.id}", *[v for v in (name, email, phone) if v],
+                                 *([f"Im Portal: {portal}"] if portal else [])])
         with language("de"):
-            ics = self._ics(summary, description, self._location())
-        return self._mail("booking_staff", ctx, "de", address(to), reply_to, message_id, ics)
+            ics = self._ics(summary, description, own=False)
+        return self._mail("booking_staff", {**self._context(own=False), "portal_url": portal},
+                          "de", address(to), address(email, name) if email else None,
+                          message_id, ics)
 
 
 async def _offer(svc: Services, recipe: dict[str, Any], message_id: str) -> bytes | None:
