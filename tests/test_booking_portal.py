@@ -5,14 +5,19 @@ Berlin time and stored in UTC."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from campaign.core.schema import booking_slots, bookings, outbox
 from campaign.leads import lifecycle
-from campaign.leads.slots import booking_token
+from campaign.leads.slots import KINDS, booking_token
+from campaign.portal import slots
 
 from .support.app import count_in, rows_in, run, services
 from .support.booking import days_ahead, offer, slot_choices
@@ -157,3 +162,46 @@ def test_staff_withdraw_a_free_slot_but_never_a_booked_one(client):
     login(client, add_user(client, "attendorn"))
     assert client.post(remove, data={"csrf_token": csrf(client), "slot": str(second)}
                        ).status_code == 404
+
+
+NASTY = ["", " ", "\x00", "\r\nBcc: victim@example.org", "<script>x</script>", "9" * 400,
+         "-1", "1e309", "😀" * 60, "\u202e\u200b", "ä" * 3000, "2027-02-29", "29.02.2028",
+         "00:00", "23:59", "2026-12-02", "video", "onsite", "tvsw", "https://x", "15", "90"]
+
+
+def test_hostile_slot_forms_never_fail_and_store_only_valid_slots(client):
+    services(client).clock.stop(datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+    lead = _lead(client)
+    login(client, add_user(client, "olpe"))
+    pages = f"/partner/lead/{lead.id}/termine"
+    base = {"day-1": "2027-01-05", "time-1": "10:00", "minutes-1": "30", "kind-1": "phone",
+            "location-1": "", "partner-1": "", "day-2": "2027-01-06", "time-2": "11:00",
+            "minutes-2": "45", "kind-2": "onsite", "location-2": "Rathaus",
+            "partner-2": "fachkraefte"}
+    token = csrf(client)
+    values = st.one_of(st.sampled_from(NASTY), st.text(max_size=30))
+
+    @hsettings(max_examples=30, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(changed=st.dictionaries(st.sampled_from(sorted(base)), values, max_size=5),
+           existing=st.lists(st.sampled_from(["1", "x", "9" * 30, ""]), max_size=2))
+    def check(changed: dict[str, str], existing: list[str]) -> None:
+        form = {**base, **changed, "csrf_token": token, "existing": existing}
+        r = client.post(pages, data=form)
+        assert r.status_code in (303, 400), (changed, r.status_code)
+        for action in ("verlegen", "absagen", "zurueckziehen"):
+            r = client.post(f"{pages}/{action}", data={"csrf_token": token,
+                                                       "slot": changed.get("day-1", "1")})
+            assert r.status_code < 500, (action, r.status_code)
+
+    check()
+    horizon = datetime(2026, 12, 2, 12, 0, tzinfo=UTC) + slots.HORIZON
+    for slot in rows_in(client, booking_slots):
+        assert datetime(2026, 12, 2, 12, 0, tzinfo=UTC) < slot.starts_at <= horizon
+        assert slot.kind in KINDS and slot.minutes in slots.DURATIONS
+        assert slot.partner_org in (None, "sauerland-tourismus", "fachkraefte")
+        assert len(slot.location) <= 300
+        assert not re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", slot.location)
+        assert slot.kind != "onsite" or slot.location
+        assert slot.kind != "video" or slot.location.startswith("https://")
+        assert slot.kind != "phone" or slot.location == ""
