@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import icalendar
@@ -20,12 +20,6 @@ from .forms import csrf_of
 
 BOOKING_LINK = re.compile(r"http://testserver((?:/[a-z]{2})?/termin/[A-Za-z0-9._-]+)")
 SLOT_CHOICE = re.compile(r'name="slot" value="([0-9]+)"')
-
-
-def day_and_time(moment: datetime) -> tuple[str, str]:
-    """A UTC moment as the portal's date and time fields take it (Berlin time)."""
-    there = local(moment)
-    return there.date().isoformat(), there.strftime("%H:%M")
 
 
 def days_ahead(client: TestClient, days: int, hour: int = 10) -> tuple[str, str]:
