@@ -350,3 +350,61 @@ job_leases = Table(
     Column("until", UTCDateTime, nullable=False),
     Column("last_run_at", UTCDateTime),
 )
+
+# Bookable conversations (see campaign/leads/booking.py). A slot is an
+# organisation's free time; it may be offered to several families, and the
+# family that books it first gets it: ``booked_by`` is set by one guarded
+# statement that only finds the slot while it is still NULL.
+booking_slots = Table(
+    "booking_slots", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("org", String(64), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("location", Text, nullable=False, server_default=""),  # address or video link
+    Column("partner_org", String(64)),  # a three-way conversation: the other organisation
+    Column("host_user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
+    # Who gets the staff side's invitations, taken when the slot was offered.
+    Column("host_email", Text, nullable=False),
+    Column("partner_email", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime),  # withdrawn by the organisation before anyone booked it
+    Column("booked_by", Integer, ForeignKey("leads.id", ondelete="SET NULL")),
+    CheckConstraint("kind IN ('phone', 'video', 'onsite')", name="kind"),
+)
+Index("ix_booking_slots_org_starts", booking_slots.c.org, booking_slots.c.starts_at)
+
+# Which slots a family was offered (its booking page lists these).
+slot_offers = Table(
+    "slot_offers", metadata,
+    Column("slot_id", Integer, ForeignKey("booking_slots.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    Column("offered_at", UTCDateTime, nullable=False),
+)
+Index("ix_slot_offers_lead", slot_offers.c.lead_id)
+
+# A family's appointment with one organisation: one calendar event (``uid``)
+# whose ``sequence`` rises with every change, moved from slot to slot.
+bookings = Table(
+    "bookings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uid", String(160), nullable=False, unique=True),
+    Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), nullable=False),
+    Column("org", String(64), nullable=False),
+    Column("slot_id", Integer, ForeignKey("booking_slots.id"), nullable=False),
+    Column("status", String(16), nullable=False, server_default="booked"),
+    Column("sequence", Integer, nullable=False, server_default="0"),
+    Column("phone", Text),  # personal: the number to call; NULL after an erasure
+    Column("booked_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancelled_by", String(16)),
+    Column("reminded_at", UTCDateTime),
+    CheckConstraint("status IN ('booked', 'cancelled')", name="status"),
+)
+# At most one open appointment per family and organisation.
+Index("ix_bookings_open", bookings.c.lead_id, bookings.c.org, unique=True,
+      sqlite_where=bookings.c.status == "booked", postgresql_where=bookings.c.status == "booked")
+Index("ix_bookings_status_reminded", bookings.c.status, bookings.c.reminded_at)

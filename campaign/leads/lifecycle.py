@@ -33,7 +33,7 @@ from ..core.schema import (
 from ..core.settings import Settings
 from ..delivery.transport import remove_mail_files
 from ..reach import funnel
-from . import stamps
+from . import booking, stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -212,6 +212,7 @@ async def withdraw(svc: Services, public_id: str) -> bool:
         await conn.execute(lead_notes.delete().where(lead_notes.c.lead_id == lead.id))
         await _consent_events(conn, lead, "withdrawn", now)
         await queue_recipient_notices(conn, svc, lead, "withdrawn")
+        await booking.cancel_future(conn, lead, lead.id, now, by="withdrawal")
     return True
 
 
@@ -247,7 +248,8 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
     sent ones keep only their metadata: body emptied, the family's address
     blanked. Notes go too. Used by erase ('erased') and retention ('anonymised').
     Returns the ids of the mails cleared: after the commit the caller deletes
-    their files (``forget_mail_files``).
+    their files (``forget_mail_files``). Future bookings are cancelled for the
+    organisations and the numbers given for calls removed (``booking.forget``).
     """
     email = (lead.email or "").lower()
     o = outbox.c
@@ -267,4 +269,5 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
     if status == "erased":
         values["erased_at"] = at
     await conn.execute(leads.update().where(leads.c.id == lead.id).values(**values))
+    await booking.forget(conn, lead.id, at)
     return cleared

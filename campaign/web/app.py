@@ -22,6 +22,7 @@ from ..core.db import Database, DatabaseUnavailable
 from ..core.settings import Settings
 from ..delivery.message import Mailer
 from ..delivery.worker import run_forever
+from ..leads import booking
 from ..leads.forwarding import queue_reminders
 from ..leads.retention import purge
 from ..leads.services import Services
@@ -68,6 +69,9 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
     async def reminders() -> None:
         await queue_reminders(svc, svc.clock.now())
 
+    async def booking_reminders() -> None:
+        await booking.queue_reminders(svc, svc.clock.now())
+
     async def daily() -> None:
         await purge(svc.db, svc.settings, svc.clock.now())
         await jobs.forget_old_counts(svc.db, svc.clock.now())
@@ -77,6 +81,8 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
         lambda: run_forever(svc.db, svc.settings, render=recipes(svc)),
         lambda: jobs.run_periodically(svc.db, svc.clock, "reminders", REMINDERS_EVERY,
                                       reminders, poll=60.0),
+        lambda: jobs.run_periodically(svc.db, svc.clock, "booking_reminders", REMINDERS_EVERY,
+                                      booking_reminders, poll=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "purge", PURGE_EVERY, daily,
                                       poll=600.0, first_delay=60.0),
     ]

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
 from .views import (
+    booking,
     health,
     leads,
     places,
@@ -21,6 +22,7 @@ from .views import (
     portal_auth,
     portal_case,
     portal_profile,
+    portal_slots,
     quiz,
     receipt,
     share,
@@ -82,6 +84,8 @@ def routes() -> list[BaseRoute]:
               methods=GET),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
+        Route("/termin/{token}", booking.page, name="booking", methods=GET),
+        Route("/termin/{token}", booking.act, name="booking_act", methods=POST),
         # Sharing and print campaigns
         Route("/teilen/bild/kampagne.png", share.image_default, name="share_image_default",
               methods=GET),
@@ -125,6 +129,16 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route(PHOTO_PATH, portal_profile.photo_upload,
               name="partner_profile_photo", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine", portal_slots.page, name="partner_slots",
+              methods=GET),
+        Route("/partner/lead/{lead_id:id}/termine", portal_slots.offer,
+              name="partner_slots_offer", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/verlegen", portal_slots.move,
+              name="partner_slots_move", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/absagen", portal_slots.cancel,
+              name="partner_slots_cancel", methods=POST),
+        Route("/partner/lead/{lead_id:id}/termine/zurueckziehen", portal_slots.remove,
+              name="partner_slots_remove", methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/postausgang", portal.outbox_page, name="partner_outbox", methods=GET),

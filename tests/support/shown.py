@@ -21,7 +21,8 @@ URL = re.compile(r"https?://\S+")
 ADDRESS = re.compile(r"[\w.+%\"'-]+@[\w.-]+")
 # Outbox kinds that are no word a reader would use (``lead`` or ``confirm`` are).
 MAIL_KINDS = ("agency_note", "new_link", "selfservice", "selfservice_confirmed",
-              "selfservice_link", "password_reset")
+              "selfservice_link", "password_reset", "booking_offer", "booking_invite",
+              "booking_cancel", "booking_reminder")
 
 
 class _Text(HTMLParser):
