@@ -1,0 +1,67 @@
+"""The one schema of the service, for SQLite and PostgreSQL alike.
+
+Alembic migrations (``campaign/migrations``) are written against these
+tables. Times are ``UTCDateTime`` (``timestamptz`` on PostgreSQL, UTC text on
+SQLite), lists a family chose are join tables (so the portal filters them
+with plain joins on both backends), small structured values are JSON
+(``jsonb`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from .base import Bytes, Json, UTCDateTime, metadata
+from .leads import (
+    consent_events,
+    funnel_counts,
+    lead_interests,
+    lead_municipalities,
+    lead_recipients,
+    leads,
+    outbox,
+    rate_counts,
+    sessions,
+    throttles,
+    used_form_stamps,
+    users,
+)
+from .work import (
+    audit_log,
+    booking_slots,
+    bookings,
+    channel_visits,
+    job_leases,
+    lead_history,
+    lead_notes,
+    place_scans,
+    places,
+    slot_offers,
+)
+
+__all__ = [
+    "Bytes",
+    "Json",
+    "UTCDateTime",
+    "metadata",
+    "consent_events",
+    "funnel_counts",
+    "lead_interests",
+    "lead_municipalities",
+    "lead_recipients",
+    "leads",
+    "outbox",
+    "rate_counts",
+    "sessions",
+    "throttles",
+    "used_form_stamps",
+    "users",
+    "audit_log",
+    "booking_slots",
+    "bookings",
+    "channel_visits",
+    "job_leases",
+    "lead_history",
+    "lead_notes",
+    "place_scans",
+    "places",
+    "slot_offers",
+]
