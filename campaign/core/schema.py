@@ -211,6 +211,10 @@ users = Table(
     Column("phone", Text),
     Column("photo", String(64)),  # file name of the re-encoded photo in the data folder
     Column("photo_alt", Text),
+    # Team: an account invited by its organisation's admin stays inactive until the
+    # colleague sets a password; a deactivated account keeps its row (history names it).
+    Column("invited_at", UTCDateTime),
+    Column("deactivated_at", UTCDateTime),
     CheckConstraint("role IN ('staff', 'admin')", name="role"),
 )
 
@@ -288,6 +292,24 @@ lead_history = Table(
 )
 Index("ix_lead_history_lead_org_at", lead_history.c.lead_id, lead_history.c.org,
       lead_history.c.at)
+
+# One follow-up per family that moved in (``leads.followup``): asked for consent when
+# a first organisation recorded "zugezogen", asked the three questions twelve months
+# after moving in if it agreed, answered once. The free text goes with an erasure.
+followups = Table(
+    "followups", metadata,
+    Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    Column("moved_at", UTCDateTime, nullable=False),
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("consented_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("still_here", Boolean),
+    Column("satisfaction", Integer),
+    Column("feedback", Text),
+    CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+)
+Index("ix_followups_consented_moved", followups.c.consented_at, followups.c.moved_at)
 
 # Who changed what and when. Details never contain personal data of the
 # family (note texts stay in lead_notes), so the log can outlive an erasure.

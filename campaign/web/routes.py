@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
 from .views import (
+    followup,
     health,
     leads,
     places,
@@ -80,6 +81,13 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/ansprechperson/foto/{photo}", portal_profile.photo, name="contact_photo",
               methods=GET),
+        Route("/nachfrage/zustimmen/{token}", followup.consent, name="followup_consent",
+              methods=GET),
+        Route("/nachfrage/zustimmen/{token}", followup.consent_act,
+              name="followup_consent_act", methods=POST),
+        Route("/nachfrage/{token}", followup.answer, name="followup_answer", methods=GET),
+        Route("/nachfrage/{token}", followup.answer_act, name="followup_answer_act",
+              methods=POST),
         Route("/quittung/{token}", receipt.receipt, name="receipt", methods=GET),
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
         # Sharing and print campaigns
