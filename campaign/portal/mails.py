@@ -22,7 +22,7 @@ from ..delivery.outbox import enqueue_recipe, note_recipe
 from ..leads import followup
 from ..leads.mails import recipes as lead_recipes
 from ..leads.services import Services
-from . import accounts
+from . import accounts, team
 
 RESET_PATH = "/partner/passwort-neu/{token}"  # the route "partner_reset"
 RESET_RECIPE = "password_reset"
@@ -85,6 +85,8 @@ def recipes(svc: Services) -> Render:
     async def render(recipe: dict[str, Any], message_id: str) -> bytes | None:
         if recipe.get("mail") == RESET_RECIPE:
             return await render_reset(svc, recipe, message_id)
+        if recipe.get("mail") == team.INVITE_RECIPE:
+            return await team.render_invite(svc, recipe, message_id)
         if recipe.get("mail") in followup.MAILS:
             return await followup.render(svc, recipe, message_id)
         return await for_leads(recipe, message_id)
