@@ -59,6 +59,7 @@ GERMAN_ONLY = (
     "templates/mail/withdrawn.*",
     "templates/mail/password_reset.*",
     "templates/mail/booking_staff.*",
+    "templates/mail/invite.*",
 )
 # Header lines that change on every run; ignored when deciding whether to write.
 _VOLATILE = (b'"POT-Creation-Date:', b'"PO-Revision-Date:')

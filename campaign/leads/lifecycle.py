@@ -33,7 +33,7 @@ from ..core.schema import (
 from ..core.settings import Settings
 from ..delivery.transport import remove_mail_files
 from ..reach import funnel
-from . import booking, stamps
+from . import booking, followup, stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -264,6 +264,7 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
         message=b"", last_error=None,
         recipient=sa.case((family, sa.literal("")), else_=o.recipient)))
     await conn.execute(lead_notes.delete().where(lead_notes.c.lead_id == lead.id))
+    await followup.forget(conn, lead.id, at, erased=status == "erased")
     values: dict[str, Any] = {"status": status, "name": None, "email": None, "phone": None,
                               "message": None, "submission_key": None}
     if status == "erased":

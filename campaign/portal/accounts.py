@@ -260,14 +260,14 @@ async def end_session(db: Database, sid: str) -> None:
 # -- password reset -----------------------------------------------------------------------
 
 
-def _fingerprint(password_hash: str) -> str:
+def fingerprint(password_hash: str) -> str:
     # Binding the token to the current hash makes it single-use: after the
     # reset the hash changes and the old link no longer matches.
     return _sha("reset:" + password_hash)[:24]
 
 
 def reset_token(secret: str, user: User) -> str:
-    return make_token(secret, RESET_PURPOSE, {"u": user.id, "f": _fingerprint(user.password_hash)})
+    return make_token(secret, RESET_PURPOSE, {"u": user.id, "f": fingerprint(user.password_hash)})
 
 
 async def user_for_reset(db: Database, secret: str, token: str) -> User | None:
@@ -279,7 +279,7 @@ async def user_for_reset(db: Database, secret: str, token: str) -> User | None:
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
     user = await user_by_id(db, data["u"]) if 0 < data["u"] < 2**31 else None
-    if user is None or data.get("f") != _fingerprint(user.password_hash):
+    if user is None or data.get("f") != fingerprint(user.password_hash):
         return None
     return user
 

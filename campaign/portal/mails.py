@@ -19,10 +19,10 @@ from typing import Any
 
 from ..core import jobs
 from ..delivery.outbox import enqueue_recipe, note_recipe
-from ..leads import invitations
+from ..leads import followup, invitations
 from ..leads.mails import recipes as lead_recipes
 from ..leads.services import Services
-from . import accounts
+from . import accounts, team
 
 RESET_PATH = "/partner/passwort-neu/{token}"  # the route "partner_reset"
 RESET_RECIPE = "password_reset"
@@ -87,6 +87,10 @@ def recipes(svc: Services) -> Render:
             return await render_reset(svc, recipe, message_id)
         if recipe.get("mail") == invitations.RECIPE:
             return await invitations.render(svc, recipe, message_id)
+        if recipe.get("mail") == team.INVITE_RECIPE:
+            return await team.render_invite(svc, recipe, message_id)
+        if recipe.get("mail") in followup.MAILS:
+            return await followup.render(svc, recipe, message_id)
         return await for_leads(recipe, message_id)
 
     return render

@@ -22,7 +22,7 @@ from ..core.db import Database, DatabaseUnavailable
 from ..core.settings import Settings
 from ..delivery.message import Mailer
 from ..delivery.worker import run_forever
-from ..leads import booking
+from ..leads import booking, followup
 from ..leads.forwarding import queue_reminders
 from ..leads.retention import purge
 from ..leads.services import Services
@@ -37,6 +37,7 @@ from .templating import Renderer
 log = logging.getLogger("campaign")
 REMINDERS_EVERY = timedelta(minutes=5)
 PURGE_EVERY = timedelta(days=1)
+FOLLOWUPS_EVERY = timedelta(minutes=5)  # consent questions soon after "zugezogen"
 
 
 class CampaignApp(Starlette):
@@ -77,6 +78,9 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
         await jobs.forget_old_counts(svc.db, svc.clock.now())
         await asyncio.to_thread(prune_cards, cache_dir(svc.settings))
 
+    async def followups() -> None:
+        await followup.run_due(svc)
+
     return [
         lambda: run_forever(svc.db, svc.settings, render=recipes(svc)),
         lambda: jobs.run_periodically(svc.db, svc.clock, "reminders", REMINDERS_EVERY,
@@ -85,6 +89,8 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
                                       booking_reminders, poll=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "purge", PURGE_EVERY, daily,
                                       poll=600.0, first_delay=60.0),
+        lambda: jobs.run_periodically(svc.db, svc.clock, "followups", FOLLOWUPS_EVERY,
+                                      followups, poll=60.0, first_delay=30.0),
     ]
 
 

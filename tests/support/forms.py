@@ -12,7 +12,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FORM = re.compile(r'<form method="post" action="([^"]*)"[^>]*>(.*?)</form>', re.S)
 SUBMIT = re.compile(r'<button[^>]*type="submit"|<input[^>]*type="submit"')
 LINK = re.compile(
-    r"http://testserver((?:/[a-z]{2})?/(?:bestaetigen|meine-daten|quittung)/[A-Za-z0-9._-]+)")
+    r"http://testserver((?:/[a-z]{2})?/(?:bestaetigen|meine-daten|quittung|nachfrage)/(?:zustimmen/)?[A-Za-z0-9._-]+)")
 
 
 def hidden_fields(html: str) -> dict[str, str]:

@@ -158,6 +158,10 @@ users = Table(
     Column("phone", Text),
     Column("photo", String(64)),  # file name of the re-encoded photo in the data folder
     Column("photo_alt", Text),
+    # Team: an account invited by its organisation's admin stays inactive until the
+    # colleague sets a password; a deactivated account keeps its row (history names it).
+    Column("invited_at", UTCDateTime),
+    Column("deactivated_at", UTCDateTime),
     CheckConstraint("role IN ('staff', 'admin')", name="role"),
 )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -48,6 +49,24 @@ lead_history = Table(
 )
 Index("ix_lead_history_lead_org_at", lead_history.c.lead_id, lead_history.c.org,
       lead_history.c.at)
+
+# One follow-up per family that moved in (``leads.followup``): asked for consent when
+# a first organisation recorded "zugezogen", asked the three questions twelve months
+# after moving in if it agreed, answered once. The free text goes with an erasure.
+followups = Table(
+    "followups", metadata,
+    Column("lead_id", Integer, ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    Column("moved_at", UTCDateTime, nullable=False),
+    Column("asked_at", UTCDateTime, nullable=False),
+    Column("consented_at", UTCDateTime),
+    Column("sent_at", UTCDateTime),
+    Column("answered_at", UTCDateTime),
+    Column("still_here", Boolean),
+    Column("satisfaction", Integer),
+    Column("feedback", Text),
+    CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction"),
+)
+Index("ix_followups_consented_moved", followups.c.consented_at, followups.c.moved_at)
 
 # Who changed what and when. Details never contain personal data of the
 # family (note texts stay in lead_notes), so the log can outlive an erasure.

@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from ...core.formatting import format_time
 from ...core.i18n import LANGUAGES, with_language
 from ...core.i18n import gettext as _
-from ...portal import accounts
+from ...portal import accounts, team
 from ...portal import mails as reset_mails
 from ...portal.accounts import SESSION_COOKIE
 from ...portal.cases import Viewer, record_action, viewer_for
@@ -231,9 +231,11 @@ async def forgot(request: Request) -> Response:
 
 
 async def _reset_user(request: Request) -> accounts.User | None:
+    """The account of a reset link, or of an invitation (whose account is not active yet)."""
     svc = services(request)
-    return await accounts.user_for_reset(svc.db, svc.settings.secret_key,
-                                         request.path_params["token"])
+    token = request.path_params["token"]
+    return (await accounts.user_for_reset(svc.db, svc.settings.secret_key, token)
+            or await team.user_for_invite(svc.db, svc.settings.secret_key, token))
 
 
 async def reset_form(request: Request) -> Response:
@@ -262,7 +264,10 @@ async def reset(request: Request) -> Response:
                       {"errors": errors, "token": request.path_params["token"]},
                       status_code=400)
     svc = services(request)
-    await accounts.set_password(svc.db, user, password)
+    if await team.user_for_invite(svc.db, svc.settings.secret_key, request.path_params["token"]):
+        await team.accept(svc.db, user, password, svc.clock.now())
+    else:
+        await accounts.set_password(svc.db, user, password)
     await record_action(svc.db, None, user, "password_reset", svc.clock.now())
     response = see_other(request, "partner_login", {"reset": "1"})
     clear_session_cookie(request, response)
