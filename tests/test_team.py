@@ -70,9 +70,11 @@ def test_only_the_own_organisations_admin(client):
                   email="chef@attendorn.example.org")
     [anna_row] = rows_in(client, users, users.c.email == staff)
     token = sign_in(client, staff)
+    assert "/partner/team" not in client.get("/partner/").text  # no link for staff
     assert client.get("/partner/team").status_code == 403
     assert _invite(client, token).status_code == 403
     token = sign_in(client, other)
+    assert 'href="/partner/team"' in client.get("/partner/").text  # the admin's menu
     r = client.post(f"/partner/team/{anna_row.id}/deaktivieren", data={"csrf_token": token})
     assert r.status_code == 404
     assert rows_in(client, users, users.c.email == staff)[0].active
