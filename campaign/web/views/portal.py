@@ -19,7 +19,7 @@ from ...core.clock import local_today
 from ...core.i18n import gettext as _
 from ...core.vocab import FOLLOW_UP, INTERESTS
 from ...delivery import outbox
-from ...portal import cases, charts, figures, targets
+from ...portal import cases, charts, figures, outcomes, targets
 from ...portal.cases import Case, Filters, Viewer, record_action
 from ...portal.casework import case_work
 from ...portal.export import leads_csv
@@ -126,8 +126,11 @@ async def stats(request: Request, viewer: Viewer) -> Response:
         per_source[key] = per_source.get(key, 0) + row.n
     if s.other_source_count:
         per_source[_("Sonstige")] = s.other_sources
+    found = await outcomes.outcomes(services(request).db, viewer, services(request).clock.now())
     return render(request, "partner/stats.html", {
-        "s": s, "funnel": funnel, "per_municipality": per_m,
+        "s": s, "funnel": funnel, "per_municipality": per_m, "outcomes": found,
+        "outcome_charts": outcomes.outcome_charts(
+            found, {k: o.name for k, o in region.organisations.items()}),
         "charts": {
             "funnel": charts.bar_chart("chart-funnel", [(a, b) for a, b, _c in funnel],
                                        _("Vom Quiz bis zum Zuzug"),
