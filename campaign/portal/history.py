@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.schema import lead_history, users
 from ..leads.forwarding import mark_received
-from .targets import mark_contacted
 from .accounts import User
+from .targets import mark_contacted
 
 
 @dataclass(frozen=True)

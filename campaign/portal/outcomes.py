@@ -14,6 +14,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+
 import sqlalchemy as sa
 from markupsafe import Markup
 

@@ -107,7 +107,6 @@ async def _queue(conn: AsyncConnection, svc: Services, kind: str, to: list[str],
 
 async def queue_overdue_reminders(svc: Services, now: datetime) -> int:
     """Queue the due reminders of this moment; returns how many steps were taken."""
-    region = svc.content.region
     r = lead_recipients
     base = sa.select(r.c.lead_id, r.c.org, r.c.due_at, r.c.overdue_reminded_at) \
         .join(leads, leads.c.id == r.c.lead_id) \
