@@ -4,15 +4,20 @@ the agency's overdue list. The clock is moved, never waited for."""
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
+from pathlib import Path
 
 import pytest
 
+import campaign.content
+from campaign.content.checks import ContentError
+from campaign.content.region import load_region
 from campaign.core.schema import lead_recipients, outbox
 from campaign.portal.overdue import queue_overdue_reminders
 
-from .support.app import rows_in, run, services
+from .support.app import rows_in, run, services, shipped_content
 from .support.casework import act, clerk, sign_in
 from .support.leads import add_lead
 from .support.portal import AGENCY, add_user
@@ -139,3 +144,21 @@ def test_unassigned_and_without_admins_the_organisation_address_is_reminded(clie
 def test_the_overdue_list_is_the_agencys_only(client):
     sign_in(client, clerk(client, "olpe"))
     assert client.get("/partner/ueberfaellig").status_code == 403
+
+
+def test_an_organisation_may_set_its_own_target_in_content(tmp_path):
+    assert services_region_default() == 2
+    shutil.copytree(Path(campaign.content.__file__).parent, tmp_path / "c")
+    region_file = tmp_path / "c" / "region.toml"
+    text = region_file.read_text().replace('email = "neubuerger@siegerland-wittgenstein',
+                                           'response_days = 3\nemail = "neubuerger@siegerland-'
+                                           'wittgenstein')
+    region_file.write_text(text)
+    assert load_region(tmp_path / "c").organisations["tvsw"].response_days == 3
+    region_file.write_text(text.replace("response_days = 3", "response_days = 0"))
+    with pytest.raises(ContentError):
+        load_region(tmp_path / "c")
+
+
+def services_region_default() -> int:
+    return shipped_content().region.organisations["olpe"].response_days
