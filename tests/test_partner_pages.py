@@ -167,7 +167,7 @@ def test_figures_page_shows_charts_and_tables_scoped_to_the_org(client):
     add_user(client, "olpe")
     login(client, "staff@olpe.example.org")
     html = client.get("/partner/statistik").text
-    assert html.count('role="img"') == 4 and html.count("<desc id=") == 4
+    assert html.count('role="img"') == 8 and html.count("<desc id=") == 8  # 4 + outcomes
     assert "<script" not in html and "style=" not in html and "<style" not in html
 
     def value(label: str) -> int:

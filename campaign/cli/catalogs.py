@@ -54,6 +54,8 @@ GERMAN_ONLY = (
     "templates/mail/_family.*",
     "templates/mail/lead.*",
     "templates/mail/reminder.*",
+    "templates/mail/overdue*",
+    "templates/mail/_overdue.*",
     "templates/mail/agency_note.*",
     "templates/mail/erased.*",
     "templates/mail/withdrawn.*",

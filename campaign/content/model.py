@@ -104,6 +104,8 @@ class Organisation:
     name: str
     email: str
     covers: tuple[str, ...] = ()  # municipality slugs this organisation covers
+    # Working days (NRW) within which a routed lead should get its first contact.
+    response_days: int = 2
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ with sourced facts, organisations and who covers what."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -163,11 +164,17 @@ def load_region(content_dir: Path) -> Region:
             raise c.fail("slug", "duplicate slug")
         districts[slug] = {"name": c.get(item, "name", str), "intro": c.text(item, "intro")}
 
-    municipalities, members = _load_municipalities(content_dir, districts, sources)
+    contacts: dict[str, tuple[Checker, dict[str, Any]]] = {}
+    municipalities, members = _load_municipalities(content_dir, districts, sources, contacts)
     for slug, members_of in members.items():
         if not members_of:
             raise ContentError(rel, f"district '{slug}'", "", "has no municipalities in orte/")
-    orgs = _load_organisations(data, rel, municipalities, districts, members)
+    default_days = _response_days(top, campaign, 2)
+    orgs = _load_organisations(data, rel, municipalities, districts, members, default_days)
+    for slug, (c, contact) in contacts.items():
+        if "response_days" in contact:
+            orgs[slug] = replace(orgs[slug], response_days=_response_days(
+                c, contact, default_days, "contact."))
 
     return Region(
         title=title,
@@ -184,7 +191,8 @@ def load_region(content_dir: Path) -> Region:
 
 
 def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
-                         sources: Mapping[str, Source]
+                         sources: Mapping[str, Source],
+                         contacts: dict[str, tuple[Checker, dict[str, Any]]]
                          ) -> tuple[dict[str, Municipality], dict[str, list[str]]]:
     municipalities: dict[str, Municipality] = {}
     members: dict[str, list[str]] = {d: [] for d in districts}
@@ -201,6 +209,7 @@ def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
             if slug in municipalities or slug in districts:
                 raise c.fail("slug", "duplicate slug")
             contact = c.get(item, "contact", dict)
+            contacts[slug] = (c, contact)
             highlights, hsource = _text_list(c, item, "highlights")
             if hsource not in sources:
                 raise c.fail("highlights.source", f"unknown source {hsource!r}")
@@ -219,16 +228,24 @@ def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
     return municipalities, members
 
 
+def _response_days(c: Checker, item: dict[str, Any], default: int, prefix: str = "") -> int:
+    """An organisation's response target in working days (1 to 20), or ``default``."""
+    days = item.get("response_days", default)
+    if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 20:
+        raise c.fail(f"{prefix}response_days", "expected whole working days from 1 to 20")
+    return days
+
+
 def _load_organisations(data: dict[str, Any], rel: str,
                         municipalities: Mapping[str, Municipality],
-                        districts: Mapping[str, Any], members: Mapping[str, list[str]]
-                        ) -> dict[str, Organisation]:
+                        districts: Mapping[str, Any], members: Mapping[str, list[str]],
+                        default_days: int = 2) -> dict[str, Organisation]:
     """Every municipality is an organisation (its welcome contact); the others
     (tourism associations, agency, skilled-worker contact) come from region.toml."""
     orgs: dict[str, Organisation] = {}
     for m in municipalities.values():
         orgs[m.slug] = Organisation(m.slug, "municipality", m.contact_name, m.contact_email,
-                                    (m.slug,))
+                                    (m.slug,), default_days)
     for item in _entries(data, "organisation", Checker(rel)):
         c = Checker(rel, f"organisation '{item.get('slug', '?')}'")
         slug = c.slug(item)
@@ -247,7 +264,8 @@ def _load_organisations(data: dict[str, Any], rel: str,
                 raise c.fail("covers_municipalities", f"unknown municipality {m_slug!r}")
             covers.append(m_slug)
         orgs[slug] = Organisation(slug, kind, c.get(item, "name", str), c.email(item, "email"),
-                                  tuple(dict.fromkeys(covers)))
+                                  tuple(dict.fromkeys(covers)),
+                                  _response_days(c, item, default_days))
     for kind in ("agency", "skilled_workers"):
         if len([o for o in orgs.values() if o.kind == kind]) != 1:
             raise ContentError(rel, "organisation", "kind", f"exactly one '{kind}' is required")

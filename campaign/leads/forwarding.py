@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.db import Database, insert
 from ..core.schema import lead_recipients, leads
+from ..core.workdays import add_working_days
 from ..delivery.outbox import enqueue
 from .mails import lead_context, org_mail, queue_org_recipe
 from .records import Lead, load
@@ -37,7 +38,8 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
         org = region.organisations[rcpt.org]
         inserted = await conn.execute(
             insert(conn, lead_recipients).values(
-                lead_id=lead.id, org=rcpt.org, reason=rcpt.reason, routed_at=now)
+                lead_id=lead.id, org=rcpt.org, reason=rcpt.reason, routed_at=now,
+                due_at=add_working_days(now, org.response_days))
             .on_conflict_do_nothing())
         if not inserted.rowcount:
             continue

@@ -41,6 +41,7 @@ from ..leads.records import Delivery, Lead, load
 from . import search
 from .accounts import User, audit
 from .history import record
+from .targets import is_overdue
 
 PAGE_SIZE = 25
 EXPORT_LIMIT = 50_000
@@ -72,6 +73,8 @@ class Filters:
     date_to: str = ""
     interest: str = ""
     source: str = ""
+    overdue: bool = False  # only leads past their response target (``portal.targets``)
+    now: datetime | None = None  # the moment "overdue" is measured at (the app's clock)
     page: int = 1
     q: str = ""  # name, e-mail or lead number (``portal.search``)
 
@@ -80,6 +83,8 @@ class Filters:
         out = {k: getattr(self, k) for k in ("q", "status", "municipality", "date_from",
                                              "date_to", "interest", "source")
                if getattr(self, k)}
+        if self.overdue:
+            out["ueberfaellig"] = "1"
         if (page or self.page) > 1:
             out["page"] = str(page or self.page)
         return out
@@ -114,6 +119,7 @@ def parse_filters(params: Mapping[str, str], municipalities: Mapping[str, Any]
             values[name] = raw
         else:
             errors[name] = message
+    values["overdue"] = params.get("ueberfaellig", "") == "1"
     raw_page = params.get("page") or "1"
     values["page"] = int(raw_page) if re.fullmatch(r"[1-9][0-9]{0,4}", raw_page) else 1
     return Filters(**values), errors
@@ -127,6 +133,8 @@ class Case(Lead):
     follow_up: str | None = None
     acknowledged_at: datetime | None = None
     routed_at: datetime | None = None
+    due_at: datetime | None = None
+    first_contact_at: datetime | None = None
     recipients: tuple[Delivery, ...] = ()
     consent_group: str = ""
     consent_events: tuple[ConsentEvent, ...] = ()
@@ -194,6 +202,11 @@ def scope(viewer: Viewer, f: Filters) -> list[Any]:
         where.append(leads.c.utm_source == f.source)
     if f.q:
         where.append(search.condition(f.q))
+    if f.overdue and f.now is not None:
+        any_row = lead_recipients.alias("due")
+        where.append(sa.exists().where(any_row.c.lead_id == leads.c.id,
+                                       is_overdue(any_row, f.now)) if viewer.admin
+                     else is_overdue(mine, f.now))
     return where
 
 
@@ -205,7 +218,8 @@ def visible(viewer: Viewer) -> Any:
 async def _cases(conn: AsyncConnection, viewer: Viewer, where: list[Any], *, order: Any,
                  limit: int, offset: int = 0) -> list[Case]:
     rows = (await conn.execute(
-        sa.select(leads.c.id, mine.c.status, mine.c.acknowledged_at, mine.c.routed_at)
+        sa.select(leads.c.id, mine.c.status, mine.c.acknowledged_at, mine.c.routed_at,
+                  mine.c.due_at, mine.c.first_contact_at)
         .select_from(visible(viewer)).where(*where).order_by(*order)
         .limit(limit).offset(offset))).all()
     ids = [r.id for r in rows]
@@ -215,7 +229,8 @@ async def _cases(conn: AsyncConnection, viewer: Viewer, where: list[Any], *, ord
         base = by_id[r.id]
         cases.append(Case(**{f.name: getattr(base, f.name) for f in fields(Lead)},
                           follow_up=r.status, acknowledged_at=r.acknowledged_at,
-                          routed_at=r.routed_at))
+                          routed_at=r.routed_at, due_at=r.due_at,
+                          first_contact_at=r.first_contact_at))
     return cases
 
 

@@ -3,7 +3,8 @@ logged calls and notes, each with who and when (``lead_history``).
 
 Writing a history row is also the organisation's receipt of the lead
 (``leads.forwarding.mark_received``): whoever works on a lead has received it,
-so no reminder follows.
+so no reminder follows. A logged call or a stage change past "neu" is also the
+first contact that the response target asks for (``portal.targets``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.schema import lead_history, users
 from ..leads.forwarding import mark_received
 from .accounts import User
+from .targets import mark_contacted
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ async def record(conn: AsyncConnection, user: User | None, lead_id: int, org: st
         actor=await actor_name(conn, user), at=now))
     if user is not None and user.org == org:
         await mark_received(conn, lead_id, org, now)
+    if event == "call" or (event == "stage" and to_stage != "neu"):
+        await mark_contacted(conn, lead_id, org, now)
 
 
 async def entries(conn: AsyncConnection, lead_id: int, org: str | None) -> list[HistoryEntry]:

@@ -28,6 +28,7 @@ from ..leads.retention import purge
 from ..leads.services import Services
 from ..portal import photos
 from ..portal.mails import recipes
+from ..portal.overdue import queue_overdue_reminders
 from ..reach.share import cache_dir, prune_cards
 from . import errors
 from .middleware import BodyLimit, BodyTooLarge, Language, SecurityHeaders
@@ -72,6 +73,8 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
 
     async def booking_reminders() -> None:
         await booking.queue_reminders(svc, svc.clock.now())
+    async def overdue() -> None:
+        await queue_overdue_reminders(svc, svc.clock.now())
 
     async def daily() -> None:
         await purge(svc.db, svc.settings, svc.clock.now())
@@ -87,6 +90,8 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
                                       reminders, poll=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "booking_reminders", REMINDERS_EVERY,
                                       booking_reminders, poll=60.0),
+        lambda: jobs.run_periodically(svc.db, svc.clock, "overdue", REMINDERS_EVERY,
+                                      overdue, poll=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "purge", PURGE_EVERY, daily,
                                       poll=600.0, first_delay=60.0),
         lambda: jobs.run_periodically(svc.db, svc.clock, "followups", FOLLOWUPS_EVERY,

@@ -101,8 +101,16 @@ lead_recipients = Table(
     # The organisation's named contact for this family (a staff account).
     Column("assignee_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("assigned_at", UTCDateTime),
+    # The response target: first contact due by ``due_at`` (set at routing; NULL for
+    # leads routed before targets existed), made at ``first_contact_at`` (the first
+    # stage change past "neu" or logged call); overdue reminders sent, each once.
+    Column("due_at", UTCDateTime),
+    Column("first_contact_at", UTCDateTime),
+    Column("overdue_reminded_at", UTCDateTime),
+    Column("overdue_escalated_at", UTCDateTime),
 )
 Index("ix_lead_recipients_org_routed", lead_recipients.c.org, lead_recipients.c.routed_at)
+Index("ix_lead_recipients_due", lead_recipients.c.due_at)
 
 # Transactional outbox: every mail the service sends goes through here.
 outbox = Table(

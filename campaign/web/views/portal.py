@@ -7,6 +7,8 @@ Views only parse and render; what a viewer may see is decided in
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from starlette.exceptions import HTTPException
@@ -17,7 +19,7 @@ from ...core.clock import local_today
 from ...core.i18n import gettext as _
 from ...core.vocab import FOLLOW_UP, INTERESTS
 from ...delivery import outbox
-from ...portal import cases, charts, figures
+from ...portal import cases, charts, figures, outcomes, targets
 from ...portal.cases import Case, Filters, Viewer, record_action
 from ...portal.casework import case_work
 from ...portal.export import leads_csv
@@ -27,7 +29,11 @@ from .portal_auth import portal, render
 
 def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
     f, errors = cases.parse_filters(request.query_params, content(request).region.municipalities)
-    return f, {k: _(v) for k, v in errors.items()}
+    return replace(f, now=services(request).clock.now()), {k: _(v) for k, v in errors.items()}
+
+
+def _target(case: Case, now: datetime) -> targets.Target:
+    return targets.target(case.due_at, case.first_contact_at, case.follow_up, now)
 
 
 def _municipality_choices(request: Request, viewer: Viewer, f: Filters, every: bool
@@ -55,6 +61,7 @@ async def leads(request: Request, viewer: Viewer) -> Response:
         "leads": rows, "total": total, "filters": f, "errors": errors, "pages": pages,
         "follow_up": FOLLOW_UP, "interests": INTERESTS, "municipality_choices": choices,
         "narrowed": narrowed, "every": every,
+        "targets": {c.id: _target(c, f.now or services(request).clock.now()) for c in rows},
     }, status_code=400 if errors else 200, viewer=viewer)
 
 
@@ -72,7 +79,8 @@ async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: 
         "lead": case, "errors": {}, "note": "", "follow_up": FOLLOW_UP,
         "saved": request.query_params.get("saved", ""),
         "quiz": content(request).quizzes.get(case.quiz or ""),
-        "work": await case_work(services(request).db, viewer, case.id), **extra,
+        "work": await case_work(services(request).db, viewer, case.id),
+        "target": _target(case, services(request).clock.now()), **extra,
     }, status_code=status_code, viewer=viewer)
 
 
@@ -148,8 +156,11 @@ async def stats(request: Request, viewer: Viewer) -> Response:
         per_source[key] = per_source.get(key, 0) + row.n
     if s.other_source_count:
         per_source[_("Sonstige")] = s.other_sources
+    found = await outcomes.outcomes(services(request).db, viewer, services(request).clock.now())
     return render(request, "partner/stats.html", {
-        "s": s, "funnel": funnel, "per_municipality": per_m,
+        "s": s, "funnel": funnel, "per_municipality": per_m, "outcomes": found,
+        "outcome_charts": outcomes.outcome_charts(
+            found, {k: o.name for k, o in region.organisations.items()}),
         "charts": {
             "funnel": charts.bar_chart("chart-funnel", [(a, b) for a, b, _c in funnel],
                                        _("Vom Quiz bis zum Zuzug"),
