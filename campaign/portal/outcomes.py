@@ -22,6 +22,7 @@ from ..core.db import Database
 from ..core.i18n import gettext as _
 from ..core.schema import lead_history, lead_recipients, leads
 from ..core.vocab import MOVED_STAGES, OPEN_STAGES, STAGE_LABELS
+from ..reach.attribution import OTHER, TOP_CHANNELS, fold
 from . import charts
 from .cases import Viewer
 
@@ -92,12 +93,22 @@ def funnel(rows: list[Work], own: bool) -> list[tuple[str, int | None]]:
     return [(s, c if own or c >= MIN_LEADS or c == 0 else None) for s, c in counts]
 
 
-def grouped(rows: list[Work], key: str, now: datetime, own: bool) -> list[tuple[str, Figure]]:
+def grouped(rows: list[Work], key: str, now: datetime, own: bool,
+            top: int | None = None) -> list[tuple[str, Figure]]:
+    """Figures per value of ``key``, largest first. With ``top``, only that many
+    values are shown one by one and the rest are counted together as ``other``,
+    so made-up campaign parameters cannot make a page of figures long."""
     groups: dict[str, list[Work]] = {}
     for w in rows:
         groups.setdefault(getattr(w, key), []).append(w)
-    out = [(k, figure(v, now, own)) for k, v in groups.items()]
-    return sorted(out, key=lambda kv: (-kv[1].n, kv[0]))
+    ranked = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    if top is None:
+        return [(k, figure(v, now, own)) for k, v in ranked]
+    shown, rest = fold(ranked, lambda kv: kv[0] == OTHER, top)
+    out = [(k, figure(v, now, own)) for k, v in shown]
+    if rest:
+        out.append((OTHER, figure([w for _k, v in rest for w in v], now, own)))
+    return out
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,8 @@ async def outcomes(db: Database, viewer: Viewer, now: datetime) -> Outcomes:
     own = not viewer.admin
     per_org = [] if own else grouped(rows, "org", now, own=False)
     return Outcomes(figure(rows, now, own), funnel(rows, own),
-                    grouped(rows, "source", now, own), grouped(rows, "place", now, own),
+                    grouped(rows, "source", now, own, TOP_CHANNELS),
+                    grouped(rows, "place", now, own, TOP_CHANNELS),
                     per_org)
 
 
@@ -151,10 +163,12 @@ def outcome_charts(o: Outcomes, org_names: dict[str, str]) -> dict[str, Markup]:
             "chart-stages", [(str(STAGE_LABELS[s]), c) for s, c in o.funnel if c is not None],
             _("Wie weit die Familien gekommen sind"), desc),
         "channels": charts.bar_chart(
-            "chart-channels", [(k or _("ohne Quelle"), f.moved) for k, f in o.channels
-                               if f.shown], _("Zugezogen je Kanal"), desc),
+            "chart-channels",
+            [(_("Sonstige") if k == OTHER else k or _("ohne Quelle"), f.moved)
+             for k, f in o.channels if f.shown], _("Zugezogen je Kanal"), desc),
         "places": charts.bar_chart(
-            "chart-places", [(k, f.moved) for k, f in o.places if k and f.shown],
+            "chart-places", [(_("Sonstige") if k == OTHER else k, f.moved)
+                             for k, f in o.places if k and f.shown],
             _("Zugezogen je QR-Ort"), desc),
     }
     if o.per_org:
