@@ -121,7 +121,7 @@ def test_withdrawal_cancels_the_booking_for_both_sides(client, settings):
     # the organisation no longer sees the family: the notice names the lead by its number
     assert "ATTENDEE" not in event(staff)[1] and staff["Reply-To"] is None
     shown = staff.get_body(("plain",)).get_content() + event(staff)[1].to_ical().decode()
-    assert f"Anfrage Nr. {lead.id}" in shown
+    assert f"Anfrage Nr. {lead.number}" in shown
     assert not any(v in shown for v in (NAME, EMAIL, CALL))
     [family] = [m for m in cancels if EMAIL in str(m["To"])]
     assert str(event(family)[1]["ATTENDEE"]) == f"mailto:{EMAIL}"  # its own copy names it
