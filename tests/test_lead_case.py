@@ -5,6 +5,8 @@ reads (page, mail, CSV) shows "UTC" or a stored code."""
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import re
 from datetime import UTC, datetime, timedelta
@@ -12,13 +14,16 @@ from typing import Any
 
 from campaign.core import jobs
 from campaign.core.vocab import CHILD_AGES, INTERESTS
-from campaign.leads import forwarding, lifecycle
+from campaign.leads import booking, followup, forwarding, lifecycle
 from campaign.leads.mails import self_service_url
 from campaign.leads.records import lead_number, parse_lead_number
+from campaign.portal.overdue import queue_overdue_reminders
 
 from .support.app import deliver, run, services, shipped_content
+from .support.booking import booking_link, days_ahead, offer, slot_choices
+from .support.casework import act, clerk, sign_in
 from .support.delivery import outbox_in
-from .support.forms import LINK, csrf_of
+from .support.forms import LINK, click, csrf_of
 from .support.leads import store_lead
 from .support.portal import AGENCY, add_user, login
 from .support.shown import codes_in, internal_codes, mail_text, page_text
@@ -204,3 +209,95 @@ def test_meine_daten_and_the_lead_page_agree_on_the_day_in_berlin(client):
     detail = page_text(client.get(f"/partner/lead/{lead.id}").text)
     assert f"Anfrage Nr. {lead.number}, eingegangen am 01.07.2026, 01:30" in detail
     assert "UTC" not in detail and "30.06.2026" not in detail
+
+
+# Codes that are English words: no leak on an English page, but one on the German portal.
+GERMAN_ONLY = ("phone", "video", "staff", "admin")
+
+
+def test_the_workflows_pages_and_mails_show_no_utc_or_code(client):
+    """After the lead itself: the contact, booking (offer, invitations, reminder,
+    cancel), follow-up (consent question, questions) and overdue mails, the pages
+    their links open, and the portal's slots, team, overdue, figures and profile
+    pages. Mails and pages about the lead carry its number."""
+    svc = services(client)
+    svc.clock.stop(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
+    lead = run(client, store_lead, svc, language="en", **MANY)
+    left_alone = run(client, store_lead, svc, language="en", **{**MANY, "email": "x@example.org",
+                                                                "name": "Familie Still"})
+    codes = internal_codes(shipped_content(), MANY["email"].split("@")[:1])
+    assert {"onsite", "nicht_erreicht", "anderer_ort", "followup_ask",
+            "overdue_admin"} <= set(codes)
+    anna = clerk(client, "olpe", "Anna Beispiel")
+    boss = clerk(client, "olpe", "Bernd Chef", role="admin", email="chef@olpe.example.org")
+    token = sign_in(client, anna)
+    assert act(client, token, lead.id, "uebernehmen").status_code == 303
+    assert act(client, token, lead.id, "anruf", outcome="nicht_erreicht").status_code == 303
+    rows = [{"day": d, "time": t, "kind": k, "location": w} for (d, t), k, w in (
+        (days_ahead(client, 3), "phone", ""),
+        (days_ahead(client, 4), "video", "https://video.example.org/r"),
+        (days_ahead(client, 5), "onsite", "Rathaus Olpe"))]
+    assert offer(client, lead.id, *rows).status_code == 303
+    pages = {"slots page": f"/partner/lead/{lead.id}/termine"}
+    deliver(client, now=svc.clock.now())
+    offered = next(m for m in outbox_in(client) if m.kind == "booking_offer")
+    booking_path = booking_link(email.message_from_bytes(offered.message,
+                                                         policy=email.policy.default))
+    family_pages = {"booking page": booking_path}
+    [first, *_] = slot_choices(client.get(booking_path).text)
+    assert client.post(booking_path, data={"action": "book", "slot": str(first)}
+                       ).status_code == 303
+    svc.clock.advance(timedelta(days=2, hours=1))  # the day before the conversation
+    assert run(client, booking.queue_reminders, svc, svc.clock.now()) >= 1
+    token = sign_in(client, anna)  # two days on, her session has run out
+    cancelled = client.post(f"/partner/lead/{lead.id}/termine/absagen",
+                            data={"csrf_token": token})
+    assert cancelled.headers["location"].endswith("?saved=abgesagt")
+    assert act(client, token, lead.id, "status", status="zugezogen").status_code == 303
+    run(client, followup.run_due, svc)
+    deliver(client, now=svc.clock.now())
+    ask = next(m for m in outbox_in(client) if m.kind == "followup_ask")
+    consent = [p for p in LINK.findall(mail_text(ask.message)) if "/zustimmen/" in p][0]
+    family_pages["consent page"] = consent
+    assert click(client, consent).status_code == 200
+    svc.clock.advance(timedelta(days=366))
+    run(client, followup.run_due, svc)
+    run(client, queue_overdue_reminders, svc, svc.clock.now())  # the lead left alone
+    svc.clock.advance(timedelta(days=4))  # past a weekend: a working day later
+    run(client, queue_overdue_reminders, svc, svc.clock.now())  # … the admin hears
+    deliver(client, now=svc.clock.now())
+    asked = next(m for m in outbox_in(client) if m.kind == "followup")
+    family_pages["questions page"] = next(p for p in LINK.findall(mail_text(asked.message))
+                                          if "/zustimmen/" not in p)
+    kinds = {m.kind for m in outbox_in(client)}
+    assert {"contact", "booking_offer", "booking_invite", "booking_reminder", "booking_cancel",
+            "followup_ask", "followup", "overdue", "overdue_admin"} <= kinds, kinds
+    for mail in outbox_in(client):
+        if mail.kind in ("confirm", "selfservice", "lead", "reminder", "agency_note"):
+            continue  # the test above reads these
+        text = mail_text(mail.message)
+        assert "UTC" not in text and codes_in(text, codes) == [], mail.kind
+        if mail.kind not in ("followup_ask", "followup"):  # a year on: no case number
+            # (the other municipalities never answered the first family either)
+            assert lead.number in text or left_alone.number in text, mail.kind
+    for where, path in family_pages.items():
+        page = client.get(path)
+        assert page.status_code == 200, where
+        text = page_text(page.text)
+        assert "UTC" not in text and codes_in(text, codes) == [], where
+
+    # the portal a year on: the clerk, her admin and the agency
+    pages |= {"lead page": f"/partner/lead/{lead.id}", "figures": "/partner/statistik",
+              "profile": "/partner/profil", "overdue list": "/partner/?ueberfaellig=1"}
+    add_user(client, AGENCY, role="admin")
+    for user, paths in ((anna, pages), (boss, {"team": "/partner/team", **pages}),
+                        (f"admin@{AGENCY}.example.org", {"agency overdue": "/partner/ueberfaellig",
+                                                          "figures": "/partner/statistik"})):
+        sign_in(client, user)
+        for where, path in paths.items():
+            page = client.get(path)
+            assert page.status_code == 200, (where, user)
+            text = page_text(page.text)
+            found = codes_in(text, [*codes, *GERMAN_ONLY])
+            assert "UTC" not in text and found == [], (where, user, found)
+    assert left_alone.number in page_text(client.get("/partner/ueberfaellig").text)

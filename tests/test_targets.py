@@ -14,7 +14,7 @@ import pytest
 import campaign.content
 from campaign.content.checks import ContentError
 from campaign.content.region import load_region
-from campaign.core.schema import lead_recipients, leads, outbox
+from campaign.core.schema import lead_recipients, outbox
 from campaign.leads.records import lead_number
 from campaign.portal.overdue import queue_overdue_reminders
 
@@ -32,6 +32,11 @@ MINUTE = timedelta(minutes=1)
 
 def lead(client, orgs=("olpe",)) -> int:
     return run(client, add_lead, services(client), orgs, created_at=ROUTED)
+
+
+def number(lead_id: int) -> str:
+    """The number people read for a lead made by ``lead`` (L-2026-0001)."""
+    return lead_number(lead_id, ROUTED)
 
 
 def at(client, moment: datetime) -> None:
@@ -76,8 +81,8 @@ def test_a_lead_left_alone_reminds_assignee_then_admin_and_shows_for_the_agency(
     [first] = mails(client, lead_id, "overdue")
     assert first["To"].addresses[0].addr_spec == anna
     body = first.get_body(("plain",)).get_content()
-    number = lead_number(lead_id, rows_in(client, leads, leads.c.id == lead_id)[0].created_at)
-    assert f"Anfrage Nr. {number}" in body and "08.04.2026, 10:00" in body
+    assert f"Anfrage Nr. {number(lead_id)}" in body and "08.04.2026, 10:00" in body
+    assert f"Nr. {number(lead_id)}" in str(first["Subject"])
     assert f"http://testserver/partner/lead/{lead_id}" in body
     assert "familie@example.org" not in body and "0271 12345" not in body
     assert mails(client, lead_id, "overdue_admin") == []
@@ -102,7 +107,8 @@ def test_a_lead_left_alone_reminds_assignee_then_admin_and_shows_for_the_agency(
     sign_in(client, f"admin@{AGENCY}.example.org")
     page = client.get("/partner/ueberfaellig")
     assert page.status_code == 200
-    assert number in page.text and "Olpe" in page.text and "Anna Beispiel" in page.text
+    assert f"{number(lead_id)}<" in page.text
+    assert "Olpe" in page.text and "Anna Beispiel" in page.text
     for private in ("Familie Muster", "familie@example.org", "0271 12345"):
         assert private not in page.text
 
@@ -126,7 +132,7 @@ def test_a_contacted_lead_is_not_overdue(client, work):
     add_user(client, AGENCY, role="admin")
     sign_in(client, f"admin@{AGENCY}.example.org")
     page = client.get("/partner/ueberfaellig").text
-    assert f'/partner/lead/{other}"' in page and f'/partner/lead/{lead_id}"' not in page
+    assert f"{number(other)}<" in page and f"{number(lead_id)}<" not in page
 
 
 def test_unassigned_and_without_admins_the_organisation_address_is_reminded(client):

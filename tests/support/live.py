@@ -7,6 +7,8 @@ in production.
 
 from __future__ import annotations
 
+import asyncio
+import socket
 import threading
 import time
 import urllib.error
@@ -22,6 +24,16 @@ from .app import shipped_content
 from .smtp import free_port
 
 
+class _Server(uvicorn.Server):
+    """Keeps the event loop it serves on, so tests can run the app's coroutines there."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+
+    async def serve(self, sockets: list[socket.socket] | None = None) -> None:
+        self.loop = asyncio.get_running_loop()
+        await super().serve(sockets)
+
+
 class LiveServer:
     """``with LiveServer(settings) as server: server.url + "/"`` — stops on exit."""
 
@@ -32,7 +44,7 @@ class LiveServer:
         self.app = create_app(self.settings, content=shipped_content())
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port,
                                 log_level="warning", access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
+        self.server = _Server(config)
         self.thread = threading.Thread(target=self.server.run, name="live-server", daemon=True)
 
     @property
@@ -55,6 +67,19 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
+
+    @property
+    def services(self) -> Any:
+        """The app's services (its database, clock, mailer): move ``services.clock``
+        to make the live server's jobs see another day."""
+        return self.app.state.services
+
+    def call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """Run ``await fn(*args, **kwargs)`` on the server's own event loop (its database
+        pool belongs to that loop) and return the result; e.g. a periodic job now."""
+        assert self.server.loop is not None, "the server is not running"
+        future = asyncio.run_coroutine_threadsafe(fn(*args, **kwargs), self.server.loop)
+        return future.result(timeout=30)
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         """A plain GET through the socket (no redirects followed)."""

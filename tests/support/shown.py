@@ -22,7 +22,10 @@ ADDRESS = re.compile(r"[\w.+%\"'-]+@[\w.-]+")
 # Outbox kinds that are no word a reader would use (``lead`` or ``confirm`` are).
 MAIL_KINDS = ("agency_note", "new_link", "selfservice", "selfservice_confirmed",
               "selfservice_link", "password_reset", "booking_offer", "booking_invite",
-              "booking_cancel", "booking_reminder")
+              "booking_cancel", "booking_reminder", "followup_ask", "overdue_admin")
+# Other stored codes shown through a label and no word of the English pages (the slot
+# kinds "phone" and "video" and the roles "staff" and "admin" are).
+OTHER_CODES = ("onsite",)
 
 
 class _Text(HTMLParser):
@@ -69,16 +72,18 @@ def internal_codes(content: Content, extra: Iterable[str] = ()) -> list[str]:
     """Codes stored by the service that a person must never read: every code of the
     vocabularies whose German label differs from it ("neu" is its own label), the
     consent groups and organisation kinds that are no plain word, the municipality,
-    organisation and quiz slugs, and the outbox kinds above."""
+    organisation and quiz slugs, the outbox kinds and other codes above."""
     labelled = [(vocab.INTEREST_LABELS, vocab.INTERESTS), (vocab.TIMEFRAME_LABELS,
                 vocab.TIMEFRAMES), (vocab.CHILD_AGE_LABELS, vocab.CHILD_AGES),
-                (vocab.FOLLOW_UP_LABELS, vocab.FOLLOW_UP)]
+                (vocab.FOLLOW_UP_LABELS, vocab.FOLLOW_UP),
+                (vocab.CLOSE_REASON_LABELS, vocab.CLOSE_REASONS),
+                (vocab.CALL_OUTCOME_LABELS, vocab.CALL_OUTCOMES)]
     codes = [c for labels, all_codes in labelled for c in all_codes
              if vocab.german(labels, c) != c]
     codes += [c for c in (*vocab.CONSENT_GROUPS, *vocab.ORG_KINDS) if not c.isalpha()]
     region = content.region
     codes += [*region.municipalities, *region.organisations, *content.quizzes, *MAIL_KINDS,
-              *extra]
+              *OTHER_CODES, *extra]
     return sorted(set(codes))
 
 
