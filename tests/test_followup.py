@@ -5,6 +5,7 @@ the stage moved as the family, the figures, and an erased family gets nothing.""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from campaign.core.schema import consent_events, followups, outbox
@@ -13,6 +14,7 @@ from campaign.leads import followup, lifecycle
 from .support.app import deliver, rows_in, run, services
 from .support.casework import act, clerk, history_of, self_service_path, sign_in
 from .support.forms import click, hidden_fields, link_in
+from .support.portal import AGENCY, add_user
 from .support.portal_cases import lead, status_of
 
 YEAR = timedelta(days=366)
@@ -97,6 +99,22 @@ def test_consent_then_exactly_one_mail_after_twelve_months_answered_once(mail_cl
     figures = run(client, followup.answers_by_org, services(client).db)
     assert figures["olpe"].still_here == 1 and figures["olpe"].satisfied == 1
     assert figures["olpe"].by_score[5] == 1 and figures["olpe"].answered == 1
+    # the answers feed the portal's figures: the organisation sees its own, however few
+    sign_in(client, clerk(client, "olpe", "Olga Zahl", email="zahl@olpe.example.org"))
+    own = client.get("/partner/statistik").text
+    assert _row(own, "beantwortet") == "1" and _row(own, "wohnen noch hier") == "1"
+    assert _row(own, "zufrieden (4 oder 5 von 5)") == "1" and "De kinderopvang" not in own
+    # the agency sees fewer than five families as "weniger als 5"
+    add_user(client, AGENCY, role="admin")
+    sign_in(client, f"admin@{AGENCY}.example.org")
+    assert _row(client.get("/partner/statistik").text, "beantwortet") == "weniger als 5"
+
+
+def _row(html: str, label: str) -> str:
+    found = re.search(rf'<th scope="row">{re.escape(label)}</th><td class="num">([^<]+)</td>',
+                      html)
+    assert found, label
+    return found.group(1)
 
 
 def test_a_no_keeps_the_stage_and_counts_as_moved_away(client):

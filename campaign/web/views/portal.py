@@ -19,6 +19,7 @@ from ...core.clock import local_today
 from ...core.i18n import gettext as _
 from ...core.vocab import FOLLOW_UP, INTERESTS
 from ...delivery import outbox
+from ...leads import followup
 from ...portal import cases, charts, figures, outcomes, targets
 from ...portal.cases import Case, Filters, Viewer, record_action
 from ...portal.casework import case_work
@@ -132,6 +133,22 @@ async def export(request: Request, viewer: Viewer) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+def followup_rows(per_org: dict[str, followup.FollowupFigures], viewer: Viewer
+                  ) -> list[tuple[str, int | None]]:
+    """The twelve-month follow-up as (label, families): an organisation its own,
+    the agency all together; None where fewer than five families stand behind
+    the figures and the viewer is not the organisation itself."""
+    mine = [f for org, f in per_org.items() if viewer.admin or org == viewer.org]
+    total = {k: sum(getattr(f, k) for f in mine) for k in (
+        "asked", "consented", "sent", "answered", "still_here", "moved_away", "satisfied")}
+    hidden = viewer.admin and total["asked"] < outcomes.MIN_LEADS
+    labels = [("asked", _("nach dem Zuzug gefragt")), ("consented", _("Nachfrage zugestimmt")),
+              ("sent", _("Fragen nach 12 Monaten verschickt")), ("answered", _("beantwortet")),
+              ("still_here", _("wohnen noch hier")), ("moved_away", _("weggezogen")),
+              ("satisfied", _("zufrieden (4 oder 5 von 5)"))]
+    return [(label, None if hidden else total[key]) for key, label in labels]
+
+
 @portal()
 async def stats(request: Request, viewer: Viewer) -> Response:
     region = content(request).region
@@ -159,6 +176,7 @@ async def stats(request: Request, viewer: Viewer) -> Response:
     found = await outcomes.outcomes(services(request).db, viewer, services(request).clock.now())
     return render(request, "partner/stats.html", {
         "s": s, "funnel": funnel, "per_municipality": per_m, "outcomes": found,
+        "followup": followup_rows(await followup.answers_by_org(services(request).db), viewer),
         "outcome_charts": outcomes.outcome_charts(
             found, {k: o.name for k, o in region.organisations.items()}),
         "charts": {
