@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...content.regionmap import region_map
 from .base import content, render, services
 
 
@@ -13,7 +14,7 @@ async def landing(request: Request) -> Response:
     c = content(request)
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
-        "quizzes": list(c.quizzes.values()),
+        "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
     })
 
 
@@ -24,7 +25,7 @@ async def district(request: Request) -> Response:
         raise HTTPException(404)
     return render(request, "showcase/district.html", {
         "region": region, "district": region.districts[slug],
-        "municipalities": region.in_district(slug),
+        "municipalities": region.in_district(slug), "rmap": region_map(region, slug),
     })
 
 
