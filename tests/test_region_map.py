@@ -141,3 +141,15 @@ def test_content_check_refuses_a_missing_or_wrong_coordinate(tmp_path, old, new,
     assert text.startswith("orte/kreis-olpe.toml: ort 'olpe': field 'l")
     assert message in text
     assert re.search(r"field '(lat|lon)'", text)
+
+
+@pytest.mark.parametrize("prefix, text", [("", "Hier sehen Sie alle Orte."),
+                                          ("/en", "See all the towns here.")])
+def test_easy_language_all_places_link_leads_to_the_list_of_all_places(client, prefix, text):
+    html = client.get(f"{prefix}/leichte-sprache").text
+    [href] = re.findall(rf'<a href="([^"]+)">{re.escape(text)}</a>', html)
+    page, _sep, anchor = href.partition("#")
+    assert page == f"{prefix}/" and anchor == "alle-orte"
+    target = client.get(page).text.split(f'id="{anchor}"', 1)[1]
+    for slug in shipped_content().region.municipalities:
+        assert f'href="{prefix}/orte/{slug}"' in target
