@@ -38,7 +38,6 @@ async def municipality(request: Request) -> Response:
     return render(request, "showcase/municipality.html", {
         "region": region, "m": m, "district": region.districts[m.district],
         "tourism": region.covering(slug, "tourism"),
-        "demo": any(region.sources[s].demo for s in m.facts.sources.values()),
         "sources": sorted(set(m.facts.sources.values())),
     })
 

@@ -1,0 +1,41 @@
+"""Pages families see carry no "Demo" or "Beispieldaten" labels: shipped values that a
+town has not confirmed yet are named as estimates in one quiet line, not as a demo."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .support.app import shipped_content
+
+DEMO_WORDS = re.compile(r"\bDemo\b|Demo-|Beispieldaten|Voorbeeldgegevens|Sample data", re.I)
+
+
+def family_pages() -> list[str]:
+    c = shipped_content()
+    paths = ["/", "/datenschutz", "/impressum", "/leichte-sprache", "/leichte-sprache/interesse",
+             "/leichte-sprache/datenschutz", "/interesse", "/interesse/neuer-link"]
+    paths += [f"/region/{d}" for d in c.region.districts]
+    paths += [f"/orte/{m}" for m in c.region.municipalities]
+    paths += [f"/quiz/{q}" for q in c.quizzes]
+    return paths
+
+
+@pytest.mark.parametrize("prefix", ["", "/nl", "/en"])
+def test_no_family_page_says_demo_or_sample_data(client, prefix):
+    found = {}
+    for path in family_pages():
+        response = client.get(prefix + path)
+        assert response.status_code == 200, prefix + path
+        words = DEMO_WORDS.findall(response.text)
+        if words:
+            found[prefix + path] = sorted(set(words))
+    assert found == {}
+
+
+def test_unconfirmed_facts_are_named_as_estimates_once_at_the_foot(client):
+    page = client.get("/orte/olpe").text
+    assert page.count("Richtwerte der Kampagne, noch nicht vom Ort bestätigt") == 1
+    assert 'class="notice"' not in page
+    assert "Campaign estimates, not yet confirmed by the town" in client.get("/en/orte/olpe").text
