@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from markupsafe import escape
 
 from .support.app import shipped_content
 
@@ -39,3 +40,20 @@ def test_unconfirmed_facts_are_named_as_estimates_once_at_the_foot(client):
     assert page.count("Richtwerte der Kampagne, noch nicht vom Ort bestätigt") == 1
     assert 'class="notice"' not in page
     assert "Campaign estimates, not yet confirmed by the town" in client.get("/en/orte/olpe").text
+
+
+def test_each_consent_has_a_short_label_and_its_full_text_in_a_disclosure(client):
+    consent = shipped_content().consent
+    for prefix, lang in (("", "de"), ("/en", "en")):
+        page = client.get(f"{prefix}/interesse").text
+        for i, group in enumerate(consent.groups.values()):
+            text = group.text.get(lang)
+            label = re.search(rf'<label for="consents-{i}">(.*?)</label>', page, re.S)
+            assert label is not None and text not in label.group(1)
+            assert group.title.get(lang) in label.group(1)
+            # the full text, unchanged (the stored hash is of it), behind a disclosure
+            # and named as the checkbox's description
+            details = re.search(rf'<details class="consent-text">.*?<p id="consent-text-{i}">'
+                                rf'(.*?)</p>\s*</details>', page, re.S)
+            assert details is not None and details.group(1) == str(escape(text))
+            assert re.search(rf'id="consents-{i}"[^>]*aria-describedby="consent-text-{i}"', page)

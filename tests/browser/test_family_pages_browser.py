@@ -1,4 +1,5 @@
-"""The region map in a real browser: keyboard, focus, accessibility, phone width."""
+"""Family pages in a real browser: the region map (keyboard, focus, accessibility,
+phone width) and the lead form's consent texts behind disclosures."""
 
 from __future__ import annotations
 
@@ -35,3 +36,18 @@ def test_landing_and_district_maps_pass_axe_and_fit_a_phone(session_factory):
         assert sideways_overflow(s.page) == 0, path
         box = s.page.locator(".region-map > svg").bounding_box()
         assert box is not None and box["width"] <= PHONE["viewport"]["width"]
+
+
+def test_consent_texts_open_on_demand_and_describe_their_checkboxes(session_factory):
+    s = session_factory(bypass_csp=True, **PHONE)  # bypass only to inject axe
+    s.goto("/interesse?orte=olpe")
+    text = s.page.locator("#consent-text-0")
+    assert not text.is_visible()  # the form stays short on a phone
+    box = s.page.get_by_role("checkbox", name="Einverstanden: Die gewählten Orte")
+    description = box.evaluate("e => document.getElementById("
+                               "e.getAttribute('aria-describedby').split(' ').pop()).textContent")
+    assert description == text.text_content() and len(description) > 100
+    s.page.locator(".consent-text summary").first.click()
+    assert text.is_visible()
+    assert axe_violations(s.page) == []
+    assert sideways_overflow(s.page) == 0
