@@ -201,7 +201,7 @@ def test_a_three_way_partner_is_invited_and_told_when_the_booking_moves_away(
                                              key=lambda s: s.starts_at))
     link = _link(client, lead, prefix="/en")
     page = client.get(link)
-    assert "together with Sauerland-Tourismus (Demo)" in page.text
+    assert "together with Sauerland-Tourismus" in page.text
     assert "receives the invitation with your name and e-mail address" in page.text
     client.post(link, data={"action": "book", "slot": str(three_way)})
     client.post(link, data={"action": "book", "slot": str(plain)})

@@ -144,10 +144,10 @@ def test_healthz_reports_database(client):
     assert r.json() == {"status": "ok"}  # details: tests/test_healthz.py
 
 
-def test_showcase_has_facts_sources_and_demo_notice(client):
+def test_showcase_has_facts_sources_and_estimate_note(client):
     r = client.get("/orte/winterberg")
     assert "Familienleben in Winterberg" in r.text
-    assert "Beispieldaten" in r.text
+    assert "Richtwerte der Kampagne, noch nicht vom Ort bestätigt" in r.text
     assert "willkommen@winterberg.example.org" in r.text
     assert "Wintersport" in r.text
 

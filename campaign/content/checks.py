@@ -81,6 +81,14 @@ class Checker:
             raise self.fail(f"{key}.{DEFAULT_LANGUAGE}", "missing (German is required)")
         return Text(MappingProxyType(out))
 
+    def coordinate(self, data: Mapping[str, Any], key: str, low: float, high: float) -> float:
+        """A degree value (WGS84) inside the region's bounds: a typo or swapped
+        lat/lon would put a town outside the map."""
+        value = self.get(data, key, (int, float))
+        if isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(key, f"{value!r} is outside the region (expected {low} to {high})")
+        return float(value)
+
     def choice_list(self, value: Any, fld: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise self.fail(fld, "expected a list of strings")

@@ -87,6 +87,9 @@ class Municipality:
     contact_name: str
     contact_email: str
     facts: Facts
+    # Town centre (WGS84 degrees), where the region map puts the municipality.
+    lat: float = 0.0
+    lon: float = 0.0
 
 
 @dataclass(frozen=True)

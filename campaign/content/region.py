@@ -27,6 +27,10 @@ from .model import (
     TextList,
 )
 
+# Südwestfalen with a margin: Burbach lies at 50.74° N, Marsberg at 8.85° E.
+LAT_BOUNDS = (50.7, 51.8)
+LON_BOUNDS = (7.3, 9.0)
+
 # -- facts: one check per fact ------------------------------------------------------
 
 
@@ -223,6 +227,8 @@ def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
                 contact_name=c.get(contact, "name", str, "contact."),
                 contact_email=c.email(contact, "email", "contact."),
                 facts=_facts(c, item.get("facts"), sources),
+                lat=c.coordinate(item, "lat", *LAT_BOUNDS),
+                lon=c.coordinate(item, "lon", *LON_BOUNDS),
             )
             members[district].append(slug)
     return municipalities, members

@@ -6,6 +6,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...content.regionmap import region_map
 from .base import content, render, services
 
 
@@ -13,7 +14,7 @@ async def landing(request: Request) -> Response:
     c = content(request)
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
-        "quizzes": list(c.quizzes.values()),
+        "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
     })
 
 
@@ -24,7 +25,7 @@ async def district(request: Request) -> Response:
         raise HTTPException(404)
     return render(request, "showcase/district.html", {
         "region": region, "district": region.districts[slug],
-        "municipalities": region.in_district(slug),
+        "municipalities": region.in_district(slug), "rmap": region_map(region, slug),
     })
 
 
@@ -37,7 +38,6 @@ async def municipality(request: Request) -> Response:
     return render(request, "showcase/municipality.html", {
         "region": region, "m": m, "district": region.districts[m.district],
         "tourism": region.covering(slug, "tourism"),
-        "demo": any(region.sources[s].demo for s in m.facts.sources.values()),
         "sources": sorted(set(m.facts.sources.values())),
     })
 
