@@ -102,7 +102,7 @@ def test_consent_then_exactly_one_mail_after_twelve_months_answered_once(mail_cl
     # the answers feed the portal's figures: the organisation sees its own, however few
     sign_in(client, clerk(client, "olpe", "Olga Zahl", email="zahl@olpe.example.org"))
     own = client.get("/partner/statistik").text
-    assert _row(own, "beantwortet") == "1" and _row(own, "wohnen noch hier") == "1"
+    assert _row(own, "beantwortet") == "1" and _row(own, "leben noch hier") == "1"
     assert _row(own, "zufrieden (4 oder 5 von 5)") == "1" and "De kinderopvang" not in own
     # the agency sees fewer than five families as "weniger als 5"
     add_user(client, AGENCY, role="admin")

@@ -144,7 +144,7 @@ def followup_rows(per_org: dict[str, followup.FollowupFigures], viewer: Viewer
     hidden = viewer.admin and total["asked"] < outcomes.MIN_LEADS
     labels = [("asked", _("nach dem Zuzug gefragt")), ("consented", _("Nachfrage zugestimmt")),
               ("sent", _("Fragen nach 12 Monaten verschickt")), ("answered", _("beantwortet")),
-              ("still_here", _("wohnen noch hier")), ("moved_away", _("weggezogen")),
+              ("still_here", _("leben noch hier")), ("moved_away", _("weggezogen")),
               ("satisfied", _("zufrieden (4 oder 5 von 5)"))]
     return [(label, None if hidden else total[key]) for key, label in labels]
 
