@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import timedelta
@@ -99,6 +100,18 @@ def background_jobs(svc: Services) -> list[Callable[[], Coroutine[Any, Any, Any]
     ]
 
 
+def keep_out_of_full_collections() -> None:
+    """Move what start-up built (modules, content, templates, engines: about 150,000
+    objects that live as long as the process) out of the garbage collector's view.
+
+    Python's full collections walk every tracked object; on this heap each took
+    about 100 ms and stalled every request in flight (bench/mixed.py: p99 106 ms
+    against 4.6 ms for a plain app). After ``gc.freeze()`` they walk only what
+    was made since. Garbage is collected first so that nothing dead is kept."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings | None = None, content: Content | None = None) -> Starlette:
     """Build the app; raises ContentError (naming file and field) for broken content."""
     settings = settings or Settings.from_env()
@@ -113,9 +126,11 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         tasks: list[asyncio.Task[Any]] = [
             asyncio.create_task(job()) for job in background_jobs(svc)] \
             if settings.background else []
+        keep_out_of_full_collections()
         try:
             yield
         finally:
+            gc.unfreeze()  # what was frozen at start-up may be collected again
             for task in tasks:
                 task.cancel()
             for task in tasks:
