@@ -24,6 +24,7 @@ from .leads import (
     used_form_stamps,
     users,
 )
+from .pages import page_proposals, picture_variants, pictures, published_pages
 from .work import (
     audit_log,
     booking_slots,
@@ -55,6 +56,10 @@ __all__ = [
     "throttles",
     "used_form_stamps",
     "users",
+    "page_proposals",
+    "picture_variants",
+    "pictures",
+    "published_pages",
     "audit_log",
     "booking_slots",
     "bookings",
