@@ -31,17 +31,20 @@ class PhotoRefused(Exception):
     """Not a photo we take; the message is a German msgid."""
 
 
-def reencode(data: bytes) -> bytes:
-    """A new, small JPEG of the picture in ``data`` (CPU-bound: run it in a thread)."""
-    if len(data) > MAX_UPLOAD:
-        raise PhotoRefused("Das Foto darf höchstens 2 MB groß sein.")
+def bare_pixels(data: bytes, *, max_bytes: int, too_large: str, box: int) -> Image.Image:
+    """The picture in ``data`` as bare RGB pixels, upright, at most ``box`` pixels a
+    side: no EXIF, comments or colour profile survive. The type is read from the
+    content; size and pixel count are checked before decoding (CPU-bound: run it in a
+    thread). ``too_large`` is the German msgid for a file over ``max_bytes``."""
+    if len(data) > max_bytes:
+        raise PhotoRefused(too_large)
     try:
         with Image.open(io.BytesIO(data), formats=FORMATS) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise PhotoRefused("Das Foto hat zu viele Bildpunkte (höchstens 40 Megapixel).")
-            image.draft("RGB", (SIZE * 2, SIZE * 2))  # JPEG: decode at a smaller size
+            image.draft("RGB", (box * 2, box * 2))  # JPEG: decode at a smaller size
             upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((SIZE, SIZE))
+            upright.thumbnail((box, box))
             rgba = upright.convert("RGBA")
     except PhotoRefused:
         raise
@@ -50,6 +53,13 @@ def reencode(data: bytes) -> bytes:
         raise PhotoRefused("Bitte laden Sie ein Foto als JPEG, PNG oder WebP hoch.") from exc
     bare = Image.new("RGB", rgba.size, "white")  # only pixels: no metadata comes along
     bare.paste(rgba, mask=rgba.getchannel("A"))
+    return bare
+
+
+def reencode(data: bytes) -> bytes:
+    """A new, small JPEG of the picture in ``data`` (CPU-bound: run it in a thread)."""
+    bare = bare_pixels(data, max_bytes=MAX_UPLOAD, box=SIZE,
+                       too_large="Das Foto darf höchstens 2 MB groß sein.")
     out = io.BytesIO()
     bare.save(out, "JPEG", quality=85, optimize=True)
     return out.getvalue()

@@ -18,11 +18,14 @@ from .views import (
     followup,
     health,
     leads,
+    pictures,
     places,
     portal,
     portal_auth,
     portal_case,
+    portal_pages,
     portal_profile,
+    portal_review,
     portal_slots,
     portal_targets,
     portal_team,
@@ -35,6 +38,7 @@ from .views import (
 GET, POST = ["GET"], ["POST"]
 # The one form that uploads a file (a staff photo): its body may be larger (app.py).
 PHOTO_PATH = "/partner/profil/foto"
+PICTURE_PATH = "/partner/seite/bild"  # and the one that uploads a picture of a page
 
 
 class IdConvertor(Convertor[int]):
@@ -85,6 +89,7 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/ansprechperson/foto/{photo}", portal_profile.photo, name="contact_photo",
               methods=GET),
+        Route("/bilder/{key}/{width:id}.{fmt}", pictures.serve, name="picture", methods=GET),
         Route("/nachfrage/zustimmen/{token}", followup.consent, name="followup_consent",
               methods=GET),
         Route("/nachfrage/zustimmen/{token}", followup.consent_act,
@@ -139,6 +144,17 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route(PHOTO_PATH, portal_profile.photo_upload,
               name="partner_profile_photo", methods=POST),
+        Route("/partner/seite", portal_pages.page_form, name="partner_page", methods=GET),
+        Route("/partner/seite", portal_pages.page_save, name="partner_page_save",
+              methods=POST),
+        Route(PICTURE_PATH, portal_pages.picture_upload, name="partner_page_picture",
+              methods=POST),
+        Route("/partner/seite/bilder", portal_pages.picture_arrange,
+              name="partner_page_pictures", methods=POST),
+        Route("/partner/freigaben", portal_review.queue_page, name="partner_review",
+              methods=GET),
+        Route("/partner/freigaben/{proposal_id:id}", portal_review.decide,
+              name="partner_review_decide", methods=POST),
         Route("/partner/lead/{lead_id:id}/termine", portal_slots.page, name="partner_slots",
               methods=GET),
         Route("/partner/lead/{lead_id:id}/termine", portal_slots.offer,

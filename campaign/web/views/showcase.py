@@ -7,7 +7,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...content.regionmap import region_map
+from ...portal import pages
 from .base import content, render, services
+from .pictures import figures
 
 
 async def landing(request: Request) -> Response:
@@ -34,9 +36,12 @@ async def municipality(request: Request) -> Response:
     slug = request.path_params["municipality"]
     if slug not in region.municipalities:
         raise HTTPException(404)
-    m = region.municipalities[slug]
+    # The agency-approved edit, read on every request so that every instance agrees.
+    edit = await pages.current(services(request).db, region.municipalities[slug])
+    m = pages.shown(region.municipalities[slug], edit)
     return render(request, "showcase/municipality.html", {
         "region": region, "m": m, "district": region.districts[m.district],
+        "pictures": await figures(request, edit.pictures),
         "tourism": region.covering(slug, "tourism"),
         "sources": sorted(set(m.facts.sources.values())),
     })

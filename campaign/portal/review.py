@@ -1,0 +1,184 @@
+"""The agency's review of partners' proposals: nothing a partner edits reaches a
+family page before the agency approves it.
+
+A proposal has a ``kind`` (registered in ``KINDS``: how its payload reads as lines
+for the diff, and which pictures it uses) and a ``target`` (e.g. a municipality).
+One pending proposal per kind and target is edited in place until the agency
+decides; approving publishes its payload (``published_pages``), rejecting keeps
+what was published. Either way the author gets the decision and the comment in the
+portal and by mail through the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..core.db import Database
+from ..core.schema import page_proposals, published_pages
+from ..delivery.outbox import enqueue
+from ..leads.services import Services
+from . import pictures
+from .accounts import User, audit, user_by_id
+
+MAIL = "page_review"
+COMMENT_MAX = 2000
+
+
+@dataclass(frozen=True)
+class Kind:
+    """How proposals of one kind are shown and applied."""
+
+    name: str
+    label: str  # German, for the queue
+    lines: Callable[[dict[str, Any]], list[str]]  # the payload as text lines for the diff
+    picture_keys: Callable[[dict[str, Any]], set[str]] = lambda payload: set()
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    KINDS[kind.name] = kind
+    return kind
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: int
+    kind: str
+    target: str
+    org: str
+    payload: dict[str, Any]
+    status: str
+    user_id: int | None
+    author: str
+    created_at: datetime
+    updated_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    comment: str
+
+    @classmethod
+    def from_row(cls, row: Any) -> Proposal:
+        return cls(**{name: getattr(row, name) for name in cls.__dataclass_fields__})
+
+
+def diff(kind: str, old: dict[str, Any] | None, new: dict[str, Any]) -> list[tuple[str, str]]:
+    """Old and new payload line by line: ("same" | "removed" | "added", text)."""
+    lines = KINDS[kind].lines
+    marks = {"  ": "same", "- ": "removed", "+ ": "added"}
+    return [(marks[d[:2]], d[2:]) for d in difflib.ndiff(lines(old) if old else [], lines(new))
+            if d[:2] in marks]
+
+
+async def published(db: Database, kind: str, target: str) -> dict[str, Any] | None:
+    """The approved payload families see (read on every request: every instance agrees)."""
+    payload = await db.scalar(sa.select(published_pages.c.payload).where(
+        published_pages.c.kind == kind, published_pages.c.target == target))
+    return dict(payload) if payload else None
+
+
+async def _one(db: Database, *where: Any) -> Proposal | None:
+    row = await db.one(sa.select(page_proposals).where(*where)
+                       .order_by(page_proposals.c.id.desc()).limit(1))
+    return Proposal.from_row(row) if row is not None else None
+
+
+async def pending(db: Database, kind: str, target: str) -> Proposal | None:
+    return await _one(db, page_proposals.c.kind == kind, page_proposals.c.target == target,
+                      page_proposals.c.status == "pending")
+
+
+async def latest_decision(db: Database, kind: str, target: str) -> Proposal | None:
+    """The last decided proposal, so the author sees the agency's answer and comment."""
+    return await _one(db, page_proposals.c.kind == kind, page_proposals.c.target == target,
+                      page_proposals.c.status != "pending")
+
+
+async def get(db: Database, proposal_id: int) -> Proposal | None:
+    return await _one(db, page_proposals.c.id == proposal_id)
+
+
+async def queue(db: Database) -> list[Proposal]:
+    """Pending proposals, oldest first (the agency works through them in order)."""
+    rows = await db.all(sa.select(page_proposals).where(page_proposals.c.status == "pending")
+                        .order_by(page_proposals.c.updated_at, page_proposals.c.id))
+    return [Proposal.from_row(r) for r in rows]
+
+
+async def propose(db: Database, kind: str, target: str, payload: dict[str, Any], user: User,
+                  author: str, now: datetime) -> int:
+    """Store ``payload`` as the pending proposal (updating one that waits already)."""
+    async with db.transaction() as conn:
+        existing = (await conn.execute(db.for_update(
+            sa.select(page_proposals.c.id).where(
+                page_proposals.c.kind == kind, page_proposals.c.target == target,
+                page_proposals.c.status == "pending")))).scalar()
+        if existing is not None:
+            await conn.execute(page_proposals.update().where(page_proposals.c.id == existing)
+                               .values(payload=payload, user_id=user.id, author=author,
+                                       updated_at=now))
+            proposal_id = int(existing)
+        else:
+            proposal_id = int((await conn.execute(page_proposals.insert().values(
+                kind=kind, target=target, org=user.org, payload=payload, status="pending",
+                user_id=user.id, author=author, created_at=now, updated_at=now)
+                .returning(page_proposals.c.id))).scalar_one())
+        await audit(conn, user, "proposal", now, f"{kind}:{target}")
+    return proposal_id
+
+
+async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,
+                 decider: User, now: datetime) -> Proposal | None:
+    """Approve (publish) or reject a pending proposal and queue the author's mail.
+    None when there is no such pending proposal (decided meanwhile elsewhere)."""
+    found = await get(svc.db, proposal_id)
+    if found is None or found.status != "pending":
+        return None
+    status = "approved" if approve else "rejected"
+    author = await user_by_id(svc.db, found.user_id) if found.user_id else None
+    message = None
+    if author is not None:
+        subject, text, html = svc.mailer.render(MAIL, {
+            "approved": approve, "comment": comment, "kind": KINDS[found.kind].label,
+            "target": found.target, "link": svc.mailer.url("/partner/seite")}, "de")
+        message = await asyncio.to_thread(lambda: svc.mailer.build(
+            to=author.email, subject=subject, text=text, html=html))
+    async with svc.db.transaction() as conn:
+        still = (await conn.execute(svc.db.for_update(sa.select(page_proposals.c.status)
+                 .where(page_proposals.c.id == proposal_id)))).scalar()
+        if still != "pending":
+            return None
+        await conn.execute(page_proposals.update().where(page_proposals.c.id == proposal_id)
+                           .values(status=status, decided_at=now, decided_by=decider.email,
+                                   comment=comment))
+        if approve:
+            await conn.execute(published_pages.delete().where(
+                published_pages.c.kind == found.kind, published_pages.c.target == found.target))
+            await conn.execute(published_pages.insert().values(
+                kind=found.kind, target=found.target, payload=found.payload,
+                proposal_id=proposal_id, published_at=now))
+        if message is not None:
+            await enqueue(conn, message, kind=MAIL, org=found.org)
+        await audit(conn, decider, "review", now, f"{status}:{found.kind}:{found.target}")
+    await forget_pictures(svc.db, found.kind, found.target)
+    return await get(svc.db, proposal_id)
+
+
+async def forget_pictures(db: Database, kind: str, target: str) -> None:
+    """Delete the target's pictures that neither the published page nor a pending
+    proposal uses (removed, replaced or rejected ones)."""
+    keys = KINDS[kind].picture_keys
+    keep: set[str] = set()
+    for payload in (await published(db, kind, target),
+                    (p.payload if (p := await pending(db, kind, target)) else None)):
+        if payload:
+            keep |= keys(payload)
+    await pictures.delete_unused(db, f"{kind}:{target}", keep)
