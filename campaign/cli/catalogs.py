@@ -62,6 +62,7 @@ GERMAN_ONLY = (
     "templates/mail/password_reset.*",
     "templates/mail/booking_staff.*",
     "templates/mail/invite.*",
+    "templates/mail/page_review.*",  # the agency's answer to a partner's proposal
 )
 # Header lines that change on every run; ignored when deciding whether to write.
 _VOLATILE = (b'"POT-Creation-Date:', b'"PO-Revision-Date:')

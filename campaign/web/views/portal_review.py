@@ -54,7 +54,8 @@ async def decide(request: Request, viewer: Viewer) -> Response:
     svc = services(request)
     form = request.state.form
     proposal_id = request.path_params["proposal_id"]
-    decision = str(form.get("decision", ""))
+    # One button each (a button's value would be read aloud, so it is only "1").
+    decision = "approve" if form.get("approve") else "reject" if form.get("reject") else ""
     comment = str(form.get("comment", "")).strip()
     if decision not in ("approve", "reject"):
         raise HTTPException(400, _("Bitte wählen Sie „Freigeben“ oder „Ablehnen“."))
