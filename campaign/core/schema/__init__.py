@@ -24,6 +24,14 @@ from .leads import (
     used_form_stamps,
     users,
 )
+from .pool import (
+    TEMPLATE_CATEGORIES,
+    article_files,
+    article_marks,
+    articles,
+    reply_templates,
+    template_uses,
+)
 from .work import (
     audit_log,
     booking_slots,
@@ -66,4 +74,10 @@ __all__ = [
     "place_scans",
     "places",
     "slot_offers",
+    "TEMPLATE_CATEGORIES",
+    "article_files",
+    "article_marks",
+    "articles",
+    "reply_templates",
+    "template_uses",
 ]
