@@ -367,11 +367,12 @@ def article_matches(dialect: str, query: str) -> sa.ColumnElement[bool]:
         return sa.false()
     if dialect == "sqlite":
         match = " ".join(f'"{word}"*' for word in words)
-        hits = (sa.select(sa.literal_column("rowid")).select_from(sa.table(ARTICLES_FTS))
-                .where(sa.literal_column(ARTICLES_FTS).op("MATCH")(match)))
+        hits: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid")).select_from(sa.table(ARTICLES_FTS))
+            .where(sa.literal_column(ARTICLES_FTS).op("MATCH")(match)))
         return articles.c.id.in_(hits)
-    german = sa.literal_column("'german'")
-    document = sa.literal_column(ARTICLES_DOCUMENT)
+    german: sa.ColumnElement[Any] = sa.literal_column("'german'")
+    document: sa.ColumnElement[Any] = sa.literal_column(ARTICLES_DOCUMENT)
     prefixes = " & ".join(f"{word}:*" for word in words)
     return sa.or_(document.op("@@")(sa.func.websearch_to_tsquery(german, " ".join(words))),
                   document.op("@@")(sa.func.to_tsquery(german, prefixes)))
