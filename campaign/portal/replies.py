@@ -2,7 +2,7 @@
 adapted by others, used to answer a family from the lead page.
 
 Placeholders are ``{name}`` (the family), ``{kontakt}`` (who sends the reply) and
-``{ort}`` (the organisation); any other name, or a stray brace, is a mistake the form
+``{ort}`` (the municipality, or the organisation's name); any other name, or a stray brace, is a mistake the form
 shows, so filling a stored template never fails. A reply is queued in the outbox in
 the same transaction that records it in the lead's history and counts the
 template's use (with the lead's stage then, to tell later whether it moved on).
@@ -180,9 +180,12 @@ async def copy(db: Database, user: User, template_id: int, now: datetime) -> int
 async def values_for(svc: Services, user: User, lead_name: str | None) -> dict[str, str]:
     """What the placeholders stand for when ``user`` answers a family."""
     profile = await profiles.get(svc.db, user.id)
-    org = svc.content.region.organisations.get(user.org)
+    region = svc.content.region
+    org = region.organisations.get(user.org)
+    town = region.municipalities.get(user.org)  # a municipality's own office: the town
+    place = town.name if town else org.name if org else user.org
     return {"name": lead_name or "", "kontakt": profile.display_name or user.email,
-            "ort": org.name if org else user.org}
+            "ort": place}
 
 
 async def send(svc: Services, user: User, lead_id: int, template_id: int, draft: Draft,
