@@ -2,10 +2,11 @@
 adapted by others, used to answer a family from the lead page.
 
 Placeholders are ``{name}`` (the family), ``{kontakt}`` (who sends the reply) and
-``{ort}`` (the municipality, or the organisation's name); any other name, or a stray brace, is a mistake the form
-shows, so filling a stored template never fails. A reply is queued in the outbox in
-the same transaction that records it in the lead's history and counts the
-template's use (with the lead's stage then, to tell later whether it moved on).
+``{ort}`` (the municipality, or the organisation's name); any other name, or a stray
+brace, is a mistake the form shows, so filling a stored template never fails. A reply
+is queued in the outbox in the same transaction that records it in the lead's history
+and counts the template's use (with the lead's stage then, to tell later whether it
+moved on); an erasure clears it like every mail to the family.
 """
 
 from __future__ import annotations
