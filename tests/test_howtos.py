@@ -8,11 +8,15 @@ import io
 
 import pytest
 from PIL import Image
+from starlette.testclient import TestClient
 
+from campaign.cli import main
 from campaign.core.schema import article_files, article_marks, articles
+from campaign.core.settings import Settings
 from campaign.portal import howtos
+from campaign.web.app import create_app
 
-from .support.app import count_in, rows_in, run, services
+from .support.app import count_in, rows_in, run, services, shipped_content
 from .support.casework import clerk, sign_in
 from .support.forms import csrf_of
 
@@ -134,3 +138,31 @@ def test_an_incomplete_article_is_a_form_with_the_reason(client):
                                          ("", ()), ("Job-Suche;Partner", ("job-suche", "partner"))])
 def test_tags_are_words_once(text, tags):
     assert howtos.tags_of(text) == tags
+
+
+def test_copy_db_takes_articles_and_their_search_to_postgresql(tmp_path, postgres,
+                                                               monkeypatch):
+    """The search index is no table of the metadata: PostgreSQL indexes the copied rows."""
+    def settings_for(database: str) -> Settings:
+        return Settings(database=database, secret_key="copy-test-secret-" + "c" * 32,
+                        mail_dir=tmp_path / "mail", base_url="http://testserver",
+                        background=False, min_fill_seconds=0.0)
+
+    source = settings_for(str(tmp_path / "campaign.sqlite3"))
+    with TestClient(create_app(source, content=shipped_content()),
+                    follow_redirects=False) as client:
+        email = clerk(client, "olpe")
+        token = sign_in(client, email)
+        assert _write(client, token, "Kitaplätze", "Wartelisten in Olpe", files=[
+            ("plan.pdf", PDF, "application/pdf")]).status_code == 303
+    target = postgres.new_database(migrated=False)
+    monkeypatch.setenv("CAMPAIGN_DATABASE", source.database)
+    monkeypatch.setenv("CAMPAIGN_SECRET_KEY", source.secret_key)
+    assert main(["copy-db", "--to", target]) == 0
+    with TestClient(create_app(settings_for(target), content=shipped_content()),
+                    follow_redirects=False) as client:
+        sign_in(client, email)
+        page = client.get("/partner/wissen", params={"q": "Warteliste"}).text
+        assert "Kitaplätze" in page
+        [attached] = rows_in(client, article_files)
+        assert bytes(attached.data) == PDF

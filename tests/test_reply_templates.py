@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from campaign.core.schema import outbox, reply_templates, template_uses
+from campaign.core.schema import leads, outbox, reply_templates, template_uses
+from campaign.leads import lifecycle
 from campaign.portal import replies
 from campaign.portal.replies import Draft
 
@@ -127,3 +128,20 @@ def test_placeholder_rule(text, problem):
 def test_a_reply_draft_is_not_checked_for_placeholders():
     assert replies.problems(Draft(subject="Preis {in Euro}", body="x"), template=False) == {}
 
+
+
+def test_an_erasure_clears_the_reply_and_keeps_the_count(client):
+    token = sign_in(client, clerk(client, "olpe", email="o@olpe.example.org"))
+    assert _save(client, token).status_code == 303
+    [template] = rows_in(client, reply_templates)
+    lead_id = lead(client, ["olpe"], name="Familie Weg", email="weg@example.org")
+    r = client.post(f"/partner/lead/{lead_id}/antwort", data={
+        "csrf_token": token, "template": str(template.id), "subject": "Hallo Familie Weg",
+        "body": "Liebe Familie Weg"})
+    assert r.status_code == 303
+    deliver(client)
+    [lead_row] = rows_in(client, leads, leads.c.id == lead_id)
+    assert run(client, lifecycle.erase, services(client), lead_row.public_id)
+    [mail] = rows_in(client, outbox, outbox.c.kind == "reply")
+    assert b"Weg" not in bytes(mail.message) and mail.recipient == ""
+    assert count_in(client, template_uses) == 1  # no personal data: the figure stays
