@@ -59,6 +59,8 @@ def test_articles_are_found_by_german_words_and_their_starts(client):
     assert titles("Schwimmbad") == []
     assert titles('"Kita" * ( : ^ &|!') == ["Kitaplätze schnell finden"]  # no syntax errors
     assert titles(tag="wohnen") == ["Wohnungsmarkt im Sauerland"]
+    for odd in ("_", "a_b __x", "1.5 ß", "der die das", "x" * 300, "'; --", "NEAR(a b)"):
+        assert client.get("/partner/wissen", params={"q": odd}).status_code == 200, odd
     [article] = rows_in(client, articles, articles.c.title == "Kitaplätze schnell finden")
     assert article.tags == "kita familie"
     page = client.get(f"/partner/wissen/{article.id}").text
