@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from campaign.core.schema import leads, outbox, reply_templates, template_uses
+from campaign.core.schema import lead_recipients, leads, outbox, reply_templates, template_uses
 from campaign.leads import lifecycle
 from campaign.portal import replies
 from campaign.portal.replies import Draft
@@ -112,6 +112,8 @@ def test_uses_count_leads_that_reached_a_later_stage(client):
         assert r.status_code == 303
     assert act(client, token, first, "status", status="termin_vereinbart").status_code == 303
     assert {use.stage for use in rows_in(client, template_uses)} == {"neu"}
+    [answered] = rows_in(client, lead_recipients, lead_recipients.c.lead_id == second)
+    assert answered.first_contact_at is not None  # a written reply is a first contact
     [shown] = run(client, replies.listing, services(client).db, "olpe")
     assert (shown.uses, shown.advanced) == (2, 1)
 
