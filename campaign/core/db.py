@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
 from .files import private_dir
-from .schema import metadata
+from .schema import articles, metadata
 from .settings import is_postgres, sqlite_path
 
 log = logging.getLogger("campaign.db")
@@ -344,3 +345,34 @@ def _fold_default(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
 @compiles(fold, "sqlite")
 def _fold_sqlite(element: fold, compiler: SQLCompiler, **kw: Any) -> str:
     return f"{SQLITE_FOLD}({compiler.process(element.clauses, **kw)})"
+
+
+# -- full-text search over the how-tos (the index is made by migration 0009) -------------
+
+ARTICLES_FTS = "articles_fts"  # SQLite: FTS5 over title, body, tags (umlauts folded)
+ARTICLES_DOCUMENT = "to_tsvector('german', title || ' ' || body || ' ' || tags)"  # PG: GIN
+
+
+def search_words(query: str, limit: int = 8) -> list[str]:
+    """The words of a search, lower case; punctuation and operators are dropped."""
+    return re.findall(r"\w+", query.lower())[:limit]
+
+
+def article_matches(dialect: str, query: str) -> sa.ColumnElement[bool]:
+    """SQL: the row of ``articles`` holds every word of ``query``, as a word or the start
+    of one ("Kita" finds "Kitaplätze"). PostgreSQL also finds German word forms
+    (``websearch_to_tsquery('german', …)``: "Kitaplatz" finds "Kitaplätze")."""
+    words = search_words(query)
+    if not words:
+        return sa.false()
+    if dialect == "sqlite":
+        match = " ".join(f'"{word}"*' for word in words)
+        hits: sa.Select[Any] = (
+            sa.select(sa.literal_column("rowid")).select_from(sa.table(ARTICLES_FTS))
+            .where(sa.literal_column(ARTICLES_FTS).op("MATCH")(match)))
+        return articles.c.id.in_(hits)
+    german: sa.ColumnElement[Any] = sa.literal_column("'german'")
+    document: sa.ColumnElement[Any] = sa.literal_column(ARTICLES_DOCUMENT)
+    prefixes = " & ".join(f"{word}:*" for word in words)
+    return sa.or_(document.op("@@")(sa.func.websearch_to_tsquery(german, " ".join(words))),
+                  document.op("@@")(sa.func.to_tsquery(german, prefixes)))

@@ -4,7 +4,8 @@ logged calls and notes, each with who and when (``lead_history``).
 Writing a history row is also the organisation's receipt of the lead
 (``leads.forwarding.mark_received``): whoever works on a lead has received it,
 so no reminder follows. A logged call or a stage change past "neu" is also the
-first contact that the response target asks for (``portal.targets``).
+first contact that the response target asks for (``portal.targets``), and so is a
+reply sent to the family from the portal (``portal.replies``).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from .targets import mark_contacted
 @dataclass(frozen=True)
 class HistoryEntry:
     org: str
-    event: str  # stage, assign, call, note
+    event: str  # stage, assign, call, note, reply
     from_stage: str | None
     to_stage: str | None
     reason: str | None  # close reason, or a call's outcome
@@ -52,7 +53,7 @@ async def record(conn: AsyncConnection, user: User | None, lead_id: int, org: st
         actor=await actor_name(conn, user), at=now))
     if user is not None and user.org == org:
         await mark_received(conn, lead_id, org, now)
-    if event == "call" or (event == "stage" and to_stage != "neu"):
+    if event in ("call", "reply") or (event == "stage" and to_stage != "neu"):
         await mark_contacted(conn, lead_id, org, now)
 
 

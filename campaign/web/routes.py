@@ -23,8 +23,11 @@ from .views import (
     portal,
     portal_auth,
     portal_case,
+    portal_compare,
     portal_pages,
+    portal_pool,
     portal_profile,
+    portal_replies,
     portal_review,
     portal_slots,
     portal_targets,
@@ -36,9 +39,12 @@ from .views import (
 )
 
 GET, POST = ["GET"], ["POST"]
-# The one form that uploads a file (a staff photo): its body may be larger (app.py).
+# The forms that upload files (a staff photo, a page picture, a how-to): their
+# bodies may be larger (app.py).
 PHOTO_PATH = "/partner/profil/foto"
 PICTURE_PATH = "/partner/seite/bild"  # and the one that uploads a picture of a page
+# The form that writes a how-to with its attachments (``portal.howtos.MAX_UPLOAD``).
+ARTICLE_PATH = "/partner/wissen/neu"
 
 
 class IdConvertor(Convertor[int]):
@@ -183,6 +189,31 @@ def routes() -> list[BaseRoute]:
         Route("/partner/orte-qr/{code}/qr.{kind}", places.place_qr, name="partner_place_qr",
               methods=GET),
         Route("/partner/orte-qr/{code}/karte", places.place_card, name="partner_place_card",
+              methods=GET),
+        # The knowledge pool between organisations
+        Route("/partner/lead/{lead_id:id}/antwort", portal_replies.send_reply,
+              name="partner_lead_reply", methods=POST),
+        Route("/partner/vorlagen", portal_replies.templates_page, name="partner_replies",
+              methods=GET),
+        Route("/partner/vorlagen", portal_replies.template_save, name="partner_replies_new",
+              methods=POST),
+        Route("/partner/vorlagen/{template_id:id}", portal_replies.template_form,
+              name="partner_reply_template", methods=GET),
+        Route("/partner/vorlagen/{template_id:id}", portal_replies.template_save,
+              name="partner_reply_template_save", methods=POST),
+        Route("/partner/vorlagen/{template_id:id}/kopieren", portal_replies.template_copy,
+              name="partner_reply_template_copy", methods=POST),
+        Route("/partner/wissen", portal_pool.pool_page, name="partner_pool", methods=GET),
+        Route(ARTICLE_PATH, portal_pool.article_form, name="partner_article_new", methods=GET),
+        Route(ARTICLE_PATH, portal_pool.article_create, name="partner_article_create",
+              methods=POST),
+        Route("/partner/wissen/{article_id:id}", portal_pool.article_page,
+              name="partner_article", methods=GET),
+        Route("/partner/wissen/{article_id:id}/hilfreich", portal_pool.article_mark,
+              name="partner_article_mark", methods=POST),
+        Route("/partner/wissen/{article_id:id}/anhang/{file_id:id}", portal_pool.article_file,
+              name="partner_article_file", methods=GET),
+        Route("/partner/vergleich", portal_compare.compare_page, name="partner_compare",
               methods=GET),
         # Operations and files
         Route("/healthz", health.healthz, name="healthz", methods=GET),

@@ -200,6 +200,13 @@ def test_confirmation_self_service_and_portal_pages_have_no_axe_violations(
     check("portal statistics")
     page.goto("/partner/orte-qr")
     check("portal places and QR codes")
+    for path, what in (("/partner/vorlagen", "reply templates"), ("/partner/wissen", "how-tos"),
+                       ("/partner/wissen/neu", "new how-to"), ("/partner/vergleich", "comparison")):
+        page.goto(path)
+        check(f"portal {what}")
+    page.goto("/partner/vorlagen")
+    click(page, "button", "Vorlage speichern")  # nothing filled in: the form with errors
+    check("portal reply templates with errors")
     page.goto("/partner/?q=axe&alle_gemeinden=1")
     check("portal list searched, every municipality")
     page.goto("/partner/passwort")

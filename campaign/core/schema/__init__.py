@@ -25,6 +25,14 @@ from .leads import (
     users,
 )
 from .pages import page_proposals, picture_variants, pictures, published_pages
+from .pool import (
+    TEMPLATE_CATEGORIES,
+    article_files,
+    article_marks,
+    articles,
+    reply_templates,
+    template_uses,
+)
 from .work import (
     audit_log,
     booking_slots,
@@ -71,4 +79,10 @@ __all__ = [
     "place_scans",
     "places",
     "slot_offers",
+    "TEMPLATE_CATEGORIES",
+    "article_files",
+    "article_marks",
+    "articles",
+    "reply_templates",
+    "template_uses",
 ]

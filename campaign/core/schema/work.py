@@ -45,7 +45,7 @@ lead_history = Table(
     Column("user_id", Integer, ForeignKey("users.id", ondelete="SET NULL")),
     Column("actor", Text, nullable=False),
     Column("at", UTCDateTime, nullable=False),
-    CheckConstraint("event IN ('stage', 'assign', 'call', 'note')", name="event"),
+    CheckConstraint("event IN ('stage', 'assign', 'call', 'note', 'reply')", name="event"),
 )
 Index("ix_lead_history_lead_org_at", lead_history.c.lead_id, lead_history.c.org,
       lead_history.c.at)

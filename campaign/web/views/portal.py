@@ -26,6 +26,7 @@ from ...portal.casework import case_work
 from ...portal.export import leads_csv
 from .base import content, see_other, services
 from .portal_auth import portal, render
+from .reply_form import composer
 
 
 def _filters(request: Request) -> tuple[Filters, dict[str, str]]:
@@ -81,7 +82,8 @@ async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: 
         "saved": request.query_params.get("saved", ""),
         "quiz": content(request).quizzes.get(case.quiz or ""),
         "work": await case_work(services(request).db, viewer, case.id),
-        "target": _target(case, services(request).clock.now()), **extra,
+        "target": _target(case, services(request).clock.now()),
+        "reply": await composer(request, viewer, case), **extra,
     }, status_code=status_code, viewer=viewer)
 
 
