@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
 from .views import (
+    api,
     booking,
     followup,
     health,
@@ -168,6 +169,10 @@ def routes() -> list[BaseRoute]:
               methods=GET),
         Route("/partner/orte-qr/{code}/karte", places.place_card, name="partner_place_card",
               methods=GET),
+        # The JSON API of an organisation (Bearer token, no cookies)
+        Route("/api/v1/openapi.json", api.openapi, name="api_openapi", methods=GET),
+        Route("/api/v1/leads", api.leads, name="api_leads", methods=GET),
+        Route("/api/v1/leads/{number}", api.lead, name="api_lead", methods=GET),
         # Operations and files
         Route("/healthz", health.healthz, name="healthz", methods=GET),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),
