@@ -71,13 +71,15 @@ def document() -> dict[str, Any]:
                      "description": "next_cursor of the previous page.",
                      "schema": {"type": "string", "pattern": "^[0-9]{1,10}$"}},
                     {"name": "since", "in": "query", "required": False,
-                     "description": "Only leads routed at or after this ISO 8601 time "
-                                    "(without an offset: Berlin time).",
-                     "schema": {"type": "string"}},
+                     "description": "Only leads routed at or after this time (RFC 3339; "
+                                    "a day, or a time without offset, is taken as Berlin "
+                                    "time).",
+                     "schema": {"type": "string", "format": "date-time"}},
                 ],
                 "responses": {
                     "200": _answer("One page of leads.", "LeadPage"),
-                    "400": _answer("A parameter was not understood.", "Error"),
+                    "400": _answer("A parameter was not understood, or is unknown.",
+                                   "Error"),
                     "401": UNAUTHORISED,
                 },
             }},
@@ -88,6 +90,7 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string"}}],
                 "responses": {
                     "200": _answer("The lead.", "Lead"),
+                    "400": _answer("An unknown query parameter.", "Error"),
                     "401": UNAUTHORISED,
                     "404": _answer("No such lead for this organisation.", "Error"),
                 },

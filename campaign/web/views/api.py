@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ...core.clock import LOCAL_TZ
+from ...leads.records import MAX_LEAD_ID
 from ...portal import api
 from ..api_spec import document
 from .base import services
@@ -43,11 +44,25 @@ async def _org(request: Request) -> str | Response:
 
 
 def _since(text: str) -> datetime:
-    """An ISO 8601 time; without an offset it is a time in Berlin."""
-    value = datetime.fromisoformat(text)
+    """An ISO 8601 time (RFC 3339, or a day or time without offset: Berlin)."""
+    value = datetime.fromisoformat(text.upper() if len(text) <= 40 else "-")
     if value.tzinfo is None:
         value = value.replace(tzinfo=LOCAL_TZ)
-    return value.astimezone(UTC)  # raises OverflowError at the ends of the calendar
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # an offset past the ends of the calendar: nothing is earlier
+        return datetime.min.replace(tzinfo=UTC) if value.year < 5000 else \
+            datetime.max.replace(tzinfo=UTC)
+
+
+def _unknown(request: Request, known: tuple[str, ...]) -> Response | None:
+    """A 400 for a query parameter the endpoint does not have (a typo must not pass
+    silently as "no filter")."""
+    unknown = sorted(set(request.query_params) - set(known))
+    if not unknown:
+        return None
+    return _error(400, "bad_parameter", "Unknown query parameter: " + ", ".join(
+        repr(name[:40]) for name in unknown[:5]))
 
 
 async def leads(request: Request) -> Response:
@@ -55,6 +70,8 @@ async def leads(request: Request) -> Response:
     if isinstance(org, Response):
         return org
     params = request.query_params
+    if (refused := _unknown(request, ("limit", "cursor", "since"))) is not None:
+        return refused
     limit_text = params.get("limit", str(api.DEFAULT_LIMIT))
     cursor = params.get("cursor", "")
     since_text = params.get("since", "")
@@ -66,12 +83,12 @@ async def leads(request: Request) -> Response:
     if "since" in params:
         try:
             since = _since(since_text)
-        except (ValueError, OverflowError):
+        except ValueError:
             return _error(400, "bad_since", "since must be an ISO 8601 time, "
                           "e.g. 2026-07-01T08:00:00+02:00.")
     svc = services(request)
     data, next_id = await api.page(svc.db, org, svc.content, limit=int(limit_text),
-                                   after=int(cursor or 0), since=since)
+                                   after=min(int(cursor or 0), MAX_LEAD_ID), since=since)
     body: dict[str, Any] = {"data": data,
                             "next_cursor": None if next_id is None else str(next_id)}
     return JSONResponse(body, headers=NO_STORE)
@@ -81,6 +98,8 @@ async def lead(request: Request) -> Response:
     org = await _org(request)
     if isinstance(org, Response):
         return org
+    if (refused := _unknown(request, ())) is not None:
+        return refused
     svc = services(request)
     found = await api.one(svc.db, org, svc.content, str(request.path_params["number"]))
     if found is None:
