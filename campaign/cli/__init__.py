@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 
 from ..core.settings import Settings, SettingsError
-from . import accounts, catalogs, content, database, mail, retention
+from . import accounts, catalogs, content, database, integrations, mail, retention
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 Arguments = Callable[[argparse.ArgumentParser], None]
@@ -38,6 +38,10 @@ COMMANDS: dict[str, tuple[str, Arguments, Handler]] = {
     "purge": ("delete unconfirmed leads after 7 days, anonymise leads after the retention "
               "period (CAMPAIGN_LEAD_RETENTION_MONTHS), delete unused share images",
               _none, retention.purge_command),
+    "create-api-token": ("create an API token for an organisation (printed once)",
+                         integrations.token_arguments, integrations.create_api_token),
+    "add-webhook": ("add a webhook receiver for an organisation (the secret is printed once)",
+                    integrations.webhook_arguments, integrations.add_webhook),
     "i18n": ("message catalogs: extract, update (merge into de/nl/en), check",
              catalogs.arguments, catalogs.command),
 }

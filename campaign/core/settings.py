@@ -84,6 +84,8 @@ class Settings:
     trusted_proxies: tuple[Network, ...] = ()
     # Seconds a connection may take to send a whole request head (uvicorn_run.py).
     head_timeout: float = 10.0
+    # Webhooks may reach loopback and private addresses (tests, on-premise systems).
+    webhook_allow_private: bool = False
 
     @property
     def https(self) -> bool:
@@ -154,6 +156,7 @@ class Settings:
             share_ttl_days=int(_number(env, "CAMPAIGN_SHARE_TTL_DAYS", cls.share_ttl_days)),
             trusted_proxies=_networks(env.get("CAMPAIGN_TRUSTED_PROXIES", "")),
             head_timeout=head_timeout,
+            webhook_allow_private=_bool(env.get("CAMPAIGN_WEBHOOK_ALLOW_PRIVATE"), False),
         )
 
 

@@ -39,11 +39,12 @@ class Queued:
     message: bytes
     attempts: int
     recipe: dict[str, Any] | None = None  # built by the worker when ``message`` is empty
+    webhook_id: int | None = None  # a webhook event (``hooks_http``), not a mail
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> Queued:
         return cls(row.id, row.recipient, row.message_id, bytes(row.message), row.attempts,
-                   row.recipe if isinstance(row.recipe, dict) else None)
+                   row.recipe if isinstance(row.recipe, dict) else None, row.webhook_id)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ async def claim(db: Database, worker_id: str, *, now: datetime, batch: int,
             outbox.update().where(outbox.c.id.in_(ids))
             .values(lease_owner=worker_id, lease_until=now + lease)
             .returning(outbox.c.id, outbox.c.recipient, outbox.c.message_id, outbox.c.message,
-                       outbox.c.attempts, outbox.c.recipe))
+                       outbox.c.attempts, outbox.c.recipe, outbox.c.webhook_id))
         claimed = sorted((Queued.from_row(r) for r in rows), key=lambda q: ids.index(q.id))
     return claimed
 

@@ -25,7 +25,7 @@ from typing import Any
 from ..core.clock import utcnow
 from ..core.db import Database
 from ..core.settings import Settings
-from . import outbox
+from . import hooks_http, outbox
 from .transport import (
     ConnectionLost,
     DeliveryFailure,
@@ -98,9 +98,6 @@ async def deliver_once(db: Database, settings: Settings, *, worker_id: str | Non
     claimed = await outbox.claim(db, worker_id, now=now, batch=batch)
     counts = {"sent": 0, "retried": 0, "dead": 0, "claimed": len(claimed)}
     rows = await _build(db, worker_id, claimed, render)
-    if not rows:
-        return counts
-    sender = parseaddr(settings.mail_from)[1]
 
     def retry_in(attempts: int) -> float:
         return backoff(attempts, first=settings.outbox_retry_seconds)
@@ -113,6 +110,17 @@ async def deliver_once(db: Database, settings: Settings, *, worker_id: str | Non
 
     # The lease is measured on the wall clock of this run, whatever ``now`` says.
     stop_at = time.monotonic() + outbox.LEASE.total_seconds() - LEASE_MARGIN
+    # Webhook events share the queue, the retries and the dead letters, not the transport.
+    hooks = [r for r in rows if r.webhook_id is not None]
+    if hooks:
+        rows = [r for r in rows if r.webhook_id is None]
+        left = await hooks_http.deliver(db, settings, worker_id, hooks, note, stop_at=stop_at)
+        await outbox.release(db, worker_id, left + [r.id for r in rows] if left else [])
+        if left:
+            return counts
+    if not rows:
+        return counts
+    sender = parseaddr(settings.mail_from)[1]
     remaining = list(rows)
     reconnects = 0
     try:

@@ -32,6 +32,7 @@ from ..core.tokens import TokenInvalid, make_token, read_token
 from ..core.vocab import MOVED_STAGES
 from ..delivery.message import addr_spec, address
 from ..delivery.outbox import enqueue_recipe
+from . import events
 from .mails import self_service_url
 from .records import load
 from .services import Services
@@ -278,6 +279,8 @@ async def record_answer(svc: Services, public_id: str, answer: Answer) -> str:
                     await conn.execute(lead_history.insert().values(
                         lead_id=row.lead_id, org=org, event="stage", from_stage="zugezogen",
                         to_stage=STAYED, detail="", user_id=None, actor=FAMILY, at=now))
+                    await events.stage_changed(conn, row.lead_id, org, "zugezogen", STAYED,
+                                               None, now)
     return "recorded"
 
 

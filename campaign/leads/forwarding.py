@@ -17,6 +17,7 @@ from ..core.db import Database, insert
 from ..core.schema import lead_recipients, leads
 from ..core.workdays import add_working_days
 from ..delivery.outbox import enqueue
+from . import events
 from .mails import lead_context, org_mail, queue_org_recipe
 from .records import Lead, load
 from .routing import Recipient, route
@@ -44,6 +45,7 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
         if not inserted.rowcount:
             continue
         await queue_org_recipe(conn, svc, lead, org, rcpt.reason, now)
+        await events.routed(conn, lead.id, lead.created_at, rcpt.org, rcpt.reason, now)
     return recipients
 
 

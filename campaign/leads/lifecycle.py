@@ -33,7 +33,7 @@ from ..core.schema import (
 from ..core.settings import Settings
 from ..delivery.transport import remove_mail_files
 from ..reach import funnel
-from . import booking, followup, stamps
+from . import booking, events, followup, stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -271,4 +271,6 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
         values["erased_at"] = at
     await conn.execute(leads.update().where(leads.c.id == lead.id).values(**values))
     await booking.forget(conn, lead.id, at)
+    if status != "pending":  # a pending lead was never routed to anyone
+        await events.erased(conn, lead.id, lead.created_at, at)
     return cleared

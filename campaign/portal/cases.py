@@ -255,6 +255,13 @@ async def list_leads(db: Database, viewer: Viewer, f: Filters) -> tuple[list[Cas
     return cases, total
 
 
+async def read_cases(db: Database, viewer: Viewer, where: list[Any], *, order: Any,
+                     limit: int) -> list[Case]:
+    """Leads the viewer may see (``scope``, ``visible``) under further conditions."""
+    async with db.reading() as conn:
+        return await _cases(conn, viewer, where, order=order, limit=limit)
+
+
 def _with(case: Case, **changes: Any) -> Case:
     return replace(case, **changes)
 

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.schema import lead_history, users
+from ..leads import events
 from ..leads.forwarding import mark_received
 from .accounts import User
 from .targets import mark_contacted
@@ -55,6 +56,8 @@ async def record(conn: AsyncConnection, user: User | None, lead_id: int, org: st
         await mark_received(conn, lead_id, org, now)
     if event in ("call", "reply") or (event == "stage" and to_stage != "neu"):
         await mark_contacted(conn, lead_id, org, now)
+    if event == "stage":
+        await events.stage_changed(conn, lead_id, org, from_stage, to_stage, reason, now)
 
 
 async def entries(conn: AsyncConnection, lead_id: int, org: str | None) -> list[HistoryEntry]:

@@ -14,6 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import STATIC_DIR
 from .views import (
+    api,
     booking,
     followup,
     health,
@@ -21,6 +22,7 @@ from .views import (
     pictures,
     places,
     portal,
+    portal_api,
     portal_auth,
     portal_case,
     portal_compare,
@@ -176,6 +178,15 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/partner/team/{user_id:id}/deaktivieren", portal_team.team_deactivate,
               name="partner_team_deactivate", methods=POST),
+        Route("/partner/api", portal_api.api_page, name="partner_api", methods=GET),
+        Route("/partner/api/zugang-widerrufen", portal_api.token_revoke,
+              name="partner_api_token_revoke", methods=POST),
+        Route("/partner/api/webhook", portal_api.hook_add, name="partner_api_hook_add",
+              methods=POST),
+        Route("/partner/api/webhook-entfernen", portal_api.hook_remove,
+              name="partner_api_hook_remove", methods=POST),
+        Route("/partner/api/webhook-test", portal_api.hook_ping, name="partner_api_hook_ping",
+              methods=POST),
         Route("/partner/export.csv", portal.export, name="partner_export", methods=GET),
         Route("/partner/statistik", portal.stats, name="partner_stats", methods=GET),
         Route("/partner/ueberfaellig", portal_targets.overdue_page, name="partner_overdue",
@@ -215,6 +226,10 @@ def routes() -> list[BaseRoute]:
               name="partner_article_file", methods=GET),
         Route("/partner/vergleich", portal_compare.compare_page, name="partner_compare",
               methods=GET),
+        # The JSON API of an organisation (Bearer token, no cookies)
+        Route("/api/v1/openapi.json", api.openapi, name="api_openapi", methods=GET),
+        Route("/api/v1/leads", api.leads, name="api_leads", methods=GET),
+        Route("/api/v1/leads/{number}", api.lead, name="api_lead", methods=GET),
         # Operations and files
         Route("/healthz", health.healthz, name="healthz", methods=GET),
         Mount("/static", app=StaticFiles(directory=str(STATIC_DIR)), name="static"),

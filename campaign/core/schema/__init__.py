@@ -9,6 +9,7 @@ with plain joins on both backends), small structured values are JSON
 
 from __future__ import annotations
 
+from .api import api_tokens, webhooks
 from .base import Bytes, Json, UTCDateTime, metadata
 from .leads import (
     consent_events,
@@ -52,6 +53,8 @@ __all__ = [
     "Json",
     "UTCDateTime",
     "metadata",
+    "api_tokens",
+    "webhooks",
     "consent_events",
     "funnel_counts",
     "lead_interests",

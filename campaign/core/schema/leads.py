@@ -133,9 +133,13 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # A webhook event (``delivery.webhooks``): the receiver's id; ``message`` holds the
+    # JSON body and ``message_id`` the event id, queued once per event and receiver.
+    Column("webhook_id", Integer),
     CheckConstraint("status IN ('queued', 'sent', 'dead')", name="status"),
 )
 Index("ix_outbox_due", outbox.c.status, outbox.c.next_attempt_at)
+Index("ux_outbox_webhook_event", outbox.c.webhook_id, outbox.c.message_id, unique=True)
 
 # Cookie-free funnel: daily aggregate counts, no visitor identifier.
 funnel_counts = Table(
