@@ -166,7 +166,8 @@ def _kind_fields(kind: str, c: Checker, item: Mapping[str, Any], region: Region
                  ) -> dict[str, Any]:
     if kind == "probewohnen":
         out: dict[str, Any] = {
-            "host": c.get(item, "host", str), "tourism": _org(c, item, "tourism", region, "tourism"),
+            "host": c.get(item, "host", str),
+            "tourism": _org(c, item, "tourism", region, "tourism"),
             "price_per_week": _whole(c, item, "price_per_week", 0, 10_000),
             "weeks_min": _whole(c, item, "weeks_min", 1, MAX_WEEKS),
             "weeks_max": _whole(c, item, "weeks_max", 1, MAX_WEEKS),
@@ -181,7 +182,8 @@ def _kind_fields(kind: str, c: Checker, item: Mapping[str, Any], region: Region
         _ordered(c, out["starts"], out["ends"], ("starts", "ends"))
         return out
     if kind == "jobs":
-        return {"employer": c.get(item, "employer", str), "line": _one_of(c, item, "line", JOB_LINES)}
+        return {"employer": c.get(item, "employer", str),
+                "line": _one_of(c, item, "line", JOB_LINES)}
     out = {"category": _one_of(c, item, "category", HOME_CATEGORIES),
            "price_from": _whole(c, item, "price_from", 0, 10_000_000),
            "price_to": _whole(c, item, "price_to", 0, 10_000_000),

@@ -24,6 +24,7 @@ from .leads import (
     used_form_stamps,
     users,
 )
+from .offers import offer_counters, offer_requests
 from .work import (
     audit_log,
     booking_slots,
@@ -55,6 +56,8 @@ __all__ = [
     "throttles",
     "used_form_stamps",
     "users",
+    "offer_counters",
+    "offer_requests",
     "audit_log",
     "booking_slots",
     "bookings",

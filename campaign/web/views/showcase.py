@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from ...content.regionmap import region_map
 from .base import content, render, services
+from .offers import showcase_context
 
 
 async def landing(request: Request) -> Response:
@@ -15,6 +16,7 @@ async def landing(request: Request) -> Response:
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
         "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
+        **showcase_context(request),
     })
 
 
@@ -39,6 +41,7 @@ async def municipality(request: Request) -> Response:
         "region": region, "m": m, "district": region.districts[m.district],
         "tourism": region.covering(slug, "tourism"),
         "sources": sorted(set(m.facts.sources.values())),
+        **showcase_context(request, slug),
     })
 
 
