@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from campaign.core.schema import consent_events, lead_recipients, offer_requests
 from campaign.leads import applications, lifecycle
-from campaign.leads.form import LeadData
 
 from .support.app import all_leads, deliver, rows_in, run, services, shipped_content
+from .support.files import mails_in
 from .support.forms import click, link_in
-from .support.offers import JOB, TRIAL, VISIT, apply
+from .support.offers import JOB, TRIAL, VISIT, apply, register_visits
 
 CONTENT = shipped_content()
 FAMILY = "maarten.proef@example.nl"
@@ -96,19 +96,6 @@ def test_an_offer_is_gone_from_every_page_the_day_after_it_ends(client):
     assert client.post(TRIAL, data={}).status_code == 404
 
 
-async def _register(svc, count: int) -> list[str]:
-    ids = []
-    for n in range(count):
-        data = LeadData(name=f"Familie {n}", email=f"familie{n}@example.net", phone=None,
-                        adults=2, children=1, child_ages=(), interests=("kita_schule",),
-                        timeframe=None, municipalities=("olpe",), message=None,
-                        consents=("visit_days",))
-        new = lifecycle.NewLead(data, "de", offer=applications.Choice(
-            "olpe-familienwochenende-biggesee", "kennenlerntage"))
-        ids.append(await lifecycle.create_pending(svc, new))
-    return ids
-
-
 async def _confirm_all(svc, public_ids: list[str]) -> list[str]:
     return list(await asyncio.gather(*(lifecycle.confirm(svc, p) for p in public_ids)))
 
@@ -119,7 +106,7 @@ def test_visit_day_seats_hold_under_concurrent_confirmations(client):
     svc = services(client)
     seats = CONTENT.offers.by_slug["olpe-familienwochenende-biggesee"].seats
     assert seats == 12
-    ids = run(client, _register, svc, seats + 4)
+    ids = run(client, register_visits, svc, seats + 4)
     assert run(client, _confirm_all, svc, ids) == ["confirmed"] * (seats + 4)
     places = {r.lead_id: r.place for r in rows_in(client, offer_requests)}
     assert sorted(places.values()).count("seat") == seats
@@ -142,11 +129,9 @@ def test_visit_day_seats_hold_under_concurrent_confirmations(client):
 
 def test_the_family_page_shows_a_seat_or_the_place_on_the_waiting_list(client):
     svc = services(client)
-    [pid] = run(client, _register, svc, 1)
+    [pid] = run(client, register_visits, svc, 1)
     run(client, _confirm_all, svc, [pid])
     deliver(client)
-    from .support.files import mails_in
-
     mail = next(m for m in mails_in(svc.settings.mail_dir) if "/meine-daten/" in
                 m.get_body(("plain",)).get_content())
     page = client.get(link_in(mail, "meine-daten"))
