@@ -9,6 +9,7 @@ import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
 
+from campaign.content.offers import current_offers
 from campaign.core.schema import consent_events, lead_recipients, offer_requests
 from campaign.leads import applications, lifecycle
 
@@ -188,3 +189,31 @@ def test_municipality_and_landing_pages_show_offers_and_stories_with_drawn_pictu
     assert "First a ski holiday, then a new home" in landing
     assert 'href="/en/angebote/probewohnen"' in landing
     assert "Example story: this is what it could look like." in landing
+
+
+OUTCOME = re.compile(r'<h2 class="match-name"><a href="/orte/([^"]+)">')
+
+
+def test_the_quiz_outcome_shows_the_offers_of_the_matched_towns(client):
+    answers = {"kinder": ["kita"], "landschaft": ["wasser"], "wohnen": ["stadt"],
+               "pendeln": ["koeln"], "bahn": ["5"], "freizeit": ["schwimmen"],
+               "krankenhaus": ["5"], "kitas": ["5"]}  # Olpe and Attendorn among the best
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/quiz/familie").text)
+    assert client.post("/quiz/familie", data={"csrf_token": csrf.group(1)}).status_code == 303
+    for n, q in enumerate(CONTENT.quizzes["familie"].questions, 1):
+        r = client.post(f"/quiz/familie/frage/{n}",
+                        data={"csrf_token": csrf.group(1), "answer": answers[q.slug]})
+        assert r.status_code == 303, q.slug
+    page = client.get("/quiz/familie/ergebnis").text
+    ranking = page.split('<ol class="quiz-ranking">')[1].split("</ol>\n")[0]
+    shown = {OUTCOME.search(item).group(1): item
+             for item in ranking.split('<li class="card">')[1:]}
+    assert len(shown) == 5
+    now = services(client).clock.now()
+    with_offers = 0
+    for slug, item in shown.items():
+        mine = current_offers(CONTENT.offers, now, municipality=slug)
+        linked = set(re.findall(r'href="/angebote/[^/]+/([^"]+)"', item))
+        assert linked == {o.slug for o in mine}, slug
+        with_offers += bool(mine)
+    assert with_offers, f"no matched town has offers: {sorted(shown)}"
