@@ -14,6 +14,7 @@ from campaign.core.schema import consent_events, lead_recipients, offer_requests
 from campaign.leads import applications, lifecycle
 
 from .support.app import all_leads, deliver, rows_in, run, services, shipped_content
+from .support.casework import clerk, sign_in
 from .support.files import mails_in
 from .support.forms import click, link_in
 from .support.offers import JOB, TRIAL, VISIT, apply, register_visits
@@ -59,6 +60,11 @@ def test_a_trial_stay_application_reaches_tourism_and_town_as_a_lead_with_its_ow
     events = sorted((e.grp, e.event) for e in rows_in(client, consent_events))
     assert events == [("trial_stay", "confirmed"), ("trial_stay", "given")]
     assert not smtp.to("kampagne@suedwestfalen-agentur.example.org")
+    for org in routed:  # each organisation's staff see it in the portal like any lead
+        sign_in(client, clerk(client, org, email=f"clerk@{org}.example.org"))
+        page = client.get(f"/partner/lead/{lead.id}")
+        assert page.status_code == 200 and "Maarten Proef" in page.text
+        assert lead.number in client.get("/partner/").text
 
 
 def test_bad_applications_get_a_page_in_their_language_and_store_nothing(client):
