@@ -76,6 +76,7 @@ def test_bad_applications_get_a_page_in_their_language_and_store_nothing(client)
         ("/en", {"consent": None}, "Without your consent"),
         ("/nl", {"email": "kein-at"}, 'lang="nl"'),
         ("", {"name": ""}, "Bitte geben Sie Ihren Namen an."),
+        ("/en", {"consent_version": "2020-1"}, "consent texts have been updated"),
     ]
     for prefix, change, expected in cases:
         answer = apply(client, TRIAL, prefix, **change)

@@ -70,6 +70,7 @@ class OfferForm(Form):
     consent = BooleanField(_l("Einwilligung"))
     website = StringField(_l("Bitte dieses Feld leer lassen"))
     started = HiddenField()
+    consent_version = HiddenField()  # the texts shown: a changed text is shown again
 
     def __init__(self, formdata: Any = None, *, offer: Offer, today: date, **kw: Any) -> None:
         super().__init__(formdata, **kw)

@@ -119,12 +119,13 @@ async def detail(request: Request) -> Response:
         form = _form(request, offer)
         form.started.data = stamps.make_stamp(services(request).settings.secret_key,
                                               _now(request))
+        form.consent_version.data = content(request).consent.version
     return _page(request, offer, form)
 
 
 async def apply(request: Request) -> Response:
-    """CSRF, honeypot, the form's checks, fill time, rate limit, the stamp's single
-    use: like the interest form, and answered in the page's language."""
+    """CSRF, honeypot, the form's checks, the consent texts' version, fill time, rate
+    limit, the stamp's single use: like the interest form, in the page's language."""
     svc = services(request)
     offer = _offer(request)
     if offer.kind not in OFFER_PURPOSE:
@@ -134,6 +135,7 @@ async def apply(request: Request) -> Response:
 
     def refuse(status: int, notice: str | None = None) -> Response:
         form.started.data = stamps.make_stamp(svc.settings.secret_key, _now(request))
+        form.consent_version.data = svc.content.consent.version
         return _page(request, offer, form, status=status, notice=notice)
 
     if not csrf_valid(request, formdata.get(CSRF_FIELD)):
@@ -143,6 +145,8 @@ async def apply(request: Request) -> Response:
         return see_other(request, "lead_thanks")
     if not form.validate():
         return refuse(400)
+    if formdata.get("consent_version") != svc.content.consent.version:
+        return refuse(400, "consent_changed")
     stamp = _stamp(request, formdata.get("started"))
     if stamp is None:
         return refuse(400, "too_fast")
