@@ -224,3 +224,19 @@ def test_the_quiz_outcome_shows_the_offers_of_the_matched_towns(client):
         assert linked == {o.slug for o in mine}, slug
         with_offers += bool(mine)
     assert with_offers, f"no matched town has offers: {sorted(shown)}"
+
+
+def test_hostile_offer_input_gets_a_page_never_an_error(client):
+    hostile = [{"adults": "-1"}, {"children": "9" * 400}, {"weeks": ["1", "2"]},
+               {"starts": "2027-02-30"}, {"starts": "2027-05-03\r\nBcc: x@example.org"},
+               {"name": "A\x00B"}, {"message": "x" * 5000}, {"consent": "nein"},
+               {"email": "a@b"}]
+    for change in hostile:
+        answer = apply(client, TRIAL, **change)
+        # two weeks fields: the first counts; any consent value but none ticks the box
+        accepted = change in ({"weeks": ["1", "2"]}, {"consent": "nein"})
+        assert answer.status_code == (303 if accepted else 400), change
+    for path in ("/angebote/%C3%BCber", "/angebote/jobs/" + "x" * 3000, "/en/angebote/x/y"):
+        assert client.get(path).status_code == 404, path
+    assert client.post(TRIAL, content=b"\xff\xfe", headers={
+        "content-type": "application/x-www-form-urlencoded"}).status_code == 400
