@@ -212,10 +212,13 @@ def _offer(kind: str, c: Checker, item: Mapping[str, Any], region: Region) -> Of
 
 
 def load_offers(content_dir: Path, region: Region) -> Offers:
-    """Every ``angebote/<kind>.toml``; a file of an unknown kind is an error."""
+    """Every ``angebote/<kind>.toml`` (a file of an unknown kind is an error), the
+    offers in the order of ``KINDS`` and then of their file."""
     folder = Path(content_dir) / FOLDER
     out: dict[str, Offer] = {}
-    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+    files = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    order = {kind: n for n, kind in enumerate(KINDS)}  # pages list the kinds in this order
+    for path in sorted(files, key=lambda p: (order.get(p.stem, -1), p.name)):
         rel = f"{FOLDER}/{path.name}"
         if path.stem not in KINDS:
             raise ContentError(rel, "", "", f"unknown offer kind (files: {', '.join(KINDS)})")
