@@ -209,7 +209,7 @@ def test_the_migration_moves_follow_up_states_to_stages_and_keeps_their_history(
             await db.close()
 
     applied, states, history = asyncio.run(go())
-    assert applied == ["0005", "0006", "0007", "0008", "0009", "0010", "0011"]
+    assert applied == ["0005", "0006", "0007", "0008", "0009", "0010", "0011", "0012"]
     assert states == [("brilon", "zugezogen", None, None),
                       ("olpe", "termin_vereinbart", None, None),
                       ("siegen", "kontaktiert", None, None),

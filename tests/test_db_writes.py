@@ -236,7 +236,7 @@ def test_two_instances_opening_an_empty_database_at_once_both_come_up(empty):
     assert not any(t.is_alive() for t in threads)
     assert not errors, errors
     assert sorted(applied) == [[], ["0001", "0002", "0003", "0004", "0005", "0006", "0007",
-                                    "0008", "0009", "0010", "0011"]]
+                                    "0008", "0009", "0010", "0011", "0012"]]
 
 
 def test_sqlite_file_and_wal_are_for_the_service_user_only(tmp_path):

@@ -174,9 +174,9 @@ def test_migrations_are_applied_once_and_are_idempotent(empty):
 
     first, schema, again, schema_again = asyncio.run(start_twice())
     assert first == ["0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008", "0009", "0010",
-                     "0011"]
+                     "0011", "0012"]
     assert again == []
-    assert schema["revision"] == "0011"
+    assert schema["revision"] == "0012"
     assert {"leads", "outbox", "funnel_counts", "users"} <= set(schema["tables"])
     assert schema_again == schema
     path = sqlite_path(empty)
@@ -189,8 +189,8 @@ def test_init_db_reports_the_migrations_it_applied(empty, monkeypatch, capsys):
     monkeypatch.setenv("CAMPAIGN_SECRET_KEY", "cli-test-secret-" + "x" * 32)
     assert cli_main(["init-db"]) == 0
     out = capsys.readouterr().out
-    assert ("applied 11 migration(s) "
-            "(0001, 0002, 0003, 0004, 0005, 0006, 0007, 0008, 0009, 0010, 0011)") in out
+    assert ("applied 12 migration(s) (0001, 0002, 0003, 0004, 0005, 0006, "
+            "0007, 0008, 0009, 0010, 0011, 0012)") in out
     assert cli_main(["init-db"]) == 0
     assert "applied 0 migration(s)" in capsys.readouterr().out
 

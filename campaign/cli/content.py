@@ -27,7 +27,8 @@ def check_content(args: argparse.Namespace, settings: Settings) -> int:
     print(f"content ok: {len(region.districts)} districts, {len(region.municipalities)} "
           f"municipalities, {len(region.organisations)} organisations")
     print(f"  quizzes: {len(content.quizzes)}")
-    print(f"  consent: {len(content.consent)}")
+    print(f"  consent: {len(content.consent)} groups, {len(content.consent.purposes)} purposes")
+    print(f"  offers: {len(content.offers.by_slug)}, stories: {len(content.stories)}")
     print(report(content))
     print("translations of interface messages (campaign/locale; portal German only):")
     for lang, (done, total) in catalog_coverage().items():

@@ -1,25 +1,28 @@
 """Content files (TOML, edited by people) loaded and validated into frozen data.
 
-``load_content`` reads the region, the municipalities, the quizzes and the
-consent texts in one pass; the first problem raises ContentError naming
+``load_content`` reads the region, the municipalities, the quizzes, the
+consent texts, the offers and the stories in one pass; the first problem raises ContentError naming
 file, entry and field. The service loads content once at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 from .checks import EMAIL_RE, SLUG_RE, ContentError
 from .consent import ConsentTexts, load_consent
 from .model import Facts, Municipality, Organisation, Region, Text, TextList
+from .offers import Offers, load_offers
 from .quizzes import Quiz, load_quizzes
 from .region import load_region
+from .stories import Story, load_stories
 
 __all__ = ["EMAIL_RE", "SLUG_RE", "Content", "ContentError", "ConsentTexts", "Facts",
-           "Municipality", "Organisation", "Quiz", "Region", "Text", "TextList",
-           "load_content"]
+           "Municipality", "Offers", "Organisation", "Quiz", "Region", "Text", "TextList",
+           "Story", "load_content"]
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,14 @@ class Content:
     region: Region
     quizzes: Mapping[str, Quiz]
     consent: ConsentTexts
+    offers: Offers = Offers(MappingProxyType({}))
+    stories: Mapping[str, Story] = field(default_factory=lambda: MappingProxyType({}))
 
 
 def load_content(content_dir: Path) -> Content:
     """Load and validate every content file; raises ContentError on the first problem."""
     folder = Path(content_dir)
-    return Content(region=load_region(folder), quizzes=load_quizzes(folder),
-                   consent=load_consent(folder))
+    region = load_region(folder)
+    return Content(region=region, quizzes=load_quizzes(folder),
+                   consent=load_consent(folder), offers=load_offers(folder, region),
+                   stories=load_stories(folder, region))

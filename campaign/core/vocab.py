@@ -21,6 +21,9 @@ CHILD_AGES = ("0-2", "3-5", "6-9", "10-13", "14-17")
 # Consent groups: one checkbox each on the lead form. A recipient is only
 # included when the family consented to its group.
 CONSENT_GROUPS = ("municipalities", "tourism", "skilled_workers", "agency")
+# Consent purposes of offer applications (``consent.toml`` [purposes]): one
+# checkbox on the offer's own form; its recipients are named by the offer.
+OFFER_PURPOSES = ("trial_stay", "visit_days", "job_interest")
 ORG_KINDS = ("municipality", "tourism", "agency", "skilled_workers")
 ORG_KIND_TO_CONSENT = {
     "municipality": "municipalities",

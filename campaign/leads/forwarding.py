@@ -17,10 +17,10 @@ from ..core.db import Database, insert
 from ..core.schema import lead_recipients, leads
 from ..core.workdays import add_working_days
 from ..delivery.outbox import enqueue
-from . import events
+from . import applications, events
 from .mails import lead_context, org_mail, queue_org_recipe
 from .records import Lead, load
-from .routing import Recipient, route
+from .routing import Recipient, route, route_offer
 from .services import Services
 
 MAX_REMINDERS_PER_RUN = 200
@@ -34,7 +34,9 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
     neither recorded nor mailed again, so a repeated confirmation is harmless.
     """
     region = svc.content.region
-    recipients = route(lead.municipalities, lead.interests, lead.consents, region)
+    recipients = await _offer_recipients(conn, svc, lead, now)
+    if recipients is None:
+        recipients = route(lead.municipalities, lead.interests, lead.consents, region)
     for rcpt in recipients:
         org = region.organisations[rcpt.org]
         inserted = await conn.execute(
@@ -47,6 +49,21 @@ async def queue_routed_lead(conn: AsyncConnection, svc: Services, lead: Lead,
         await queue_org_recipe(conn, svc, lead, org, rcpt.reason, now)
         await events.routed(conn, lead.id, lead.created_at, rcpt.org, rcpt.reason, now)
     return recipients
+
+
+async def _offer_recipients(conn: AsyncConnection, svc: Services, lead: Lead,
+                            now: datetime) -> list[Recipient] | None:
+    """Recipients of an offer application (None for a lead of the interest form).
+    A visit-day registration gets its seat or waiting place first."""
+    request = await applications.request_of(conn, lead.id)
+    if request is None:
+        return None
+    offer = svc.content.offers.by_slug.get(request.offer)
+    if offer is not None and offer.kind == "kennenlerntage":
+        await applications.place(conn, lead.id, offer.slug, offer.seats, now)
+    partner = (offer.tourism if offer.kind == "probewohnen" else offer.owner) if offer else None
+    town = offer.municipality if offer else next(iter(lead.municipalities), "")
+    return route_offer(request.kind, town, lead.consents, svc.content.region, partner)
 
 
 def _receipt_row(public_id: str, org: str) -> sa.Select[Any]:

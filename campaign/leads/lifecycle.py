@@ -33,7 +33,7 @@ from ..core.schema import (
 from ..core.settings import Settings
 from ..delivery.transport import remove_mail_files
 from ..reach import funnel
-from . import booking, events, followup, stamps
+from . import applications, booking, events, followup, stamps
 from .form import LeadData
 from .forwarding import queue_routed_lead
 from .mails import (
@@ -63,6 +63,7 @@ class NewLead:
     quiz_outcome: Sequence[Any] | None = None
     submission: str | None = None  # submission_key(): the same POST again is the same lead
     stamp: str | None = None  # digest of the form's start stamp: used by one lead only
+    offer: applications.Choice | None = None  # made by an offer's form
 
 
 def submission_key(body: bytes) -> str:
@@ -118,6 +119,8 @@ async def create_pending(svc: Services, new: NewLead, limit: Limit | None = None
         if d.interests:
             await conn.execute(lead_interests.insert(),
                                [{"lead_id": lead_id, "code": c} for c in d.interests])
+        if new.offer is not None:
+            await applications.record(conn, lead_id, new.offer, now)
         if d.consents:
             await conn.execute(consent_events.insert(), [
                 {"lead_id": lead_id, "grp": g, "version": consent.version, "event": "given",
@@ -213,6 +216,7 @@ async def withdraw(svc: Services, public_id: str) -> bool:
         await _consent_events(conn, lead, "withdrawn", now)
         await queue_recipient_notices(conn, svc, lead, "withdrawn")
         await booking.cancel_future(conn, lead, lead.id, now, by="withdrawal")
+        await applications.release(conn, lead.id, now)
     return True
 
 
@@ -246,7 +250,8 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
 
     Unsent mails of the lead are deleted (they must not go out any more);
     sent ones keep only their metadata: body emptied, the family's address
-    blanked. Notes go too. Used by erase ('erased') and retention ('anonymised').
+    blanked. Notes go too, and an offer application (its seat to the next family).
+    Used by erase ('erased') and retention ('anonymised').
     Returns the ids of the mails cleared: after the commit the caller deletes
     their files (``forget_mail_files``). Future bookings are cancelled for the
     organisations and the numbers given for calls removed (``booking.forget``).
@@ -271,6 +276,7 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
         values["erased_at"] = at
     await conn.execute(leads.update().where(leads.c.id == lead.id).values(**values))
     await booking.forget(conn, lead.id, at)
+    await applications.release(conn, lead.id, at)
     if status != "pending":  # a pending lead was never routed to anyone
         await events.erased(conn, lead.id, lead.created_at, at)
     return cleared

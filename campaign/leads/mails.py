@@ -29,6 +29,7 @@ from ..core.vocab import (
     CHILD_AGE_LABELS,
     INTEREST_LABELS,
     LANGUAGE_LABELS_DE,
+    OFFER_PURPOSES,
     ORG_KIND_TO_CONSENT,
     TIMEFRAME_LABELS,
     german,
@@ -36,6 +37,7 @@ from ..core.vocab import (
 )
 from ..delivery.message import Mailer, addr_spec, address, header_safe
 from ..delivery.outbox import enqueue, enqueue_recipe, note_recipe
+from .applications import describe, request_of
 from .contacts import CONTACT_KIND, Contact, contacts_of
 from .records import Lead, deliveries, latest_by_email, load
 from .services import Services
@@ -64,12 +66,19 @@ CONSENT_LABELS = {
     "tourism": "Weitergabe an den zuständigen Tourismusverband",
     "skilled_workers": "Weitergabe an den Fachkräfte-Service Medizin und Pflege",
     "agency": "Weitergabe an die Südwestfalen Agentur",
+    "trial_stay": "Bewerbung zum Probewohnen: Weitergabe an Tourismusverband und Ort des Angebots",
+    "visit_days": "Anmeldung zu Kennenlerntagen: Weitergabe an Veranstalter und Ort",
+    "job_interest": "Interesse an einer Stelle: Weitergabe an die Ansprechstelle für Fachkräfte",
 }
 REASON_LABELS = {
     "municipality": "Die Familie hat Ihre Stadt oder Gemeinde ausgewählt.",
     "tourism": "Ihr Verband ist für eine der gewählten Städte und Gemeinden zuständig.",
     "skilled_workers": "Die Familie interessiert sich für Arbeit in Medizin und Pflege.",
     "fallback": "Die Familie hat keinen bestimmten Ort gewählt.",
+    "trial_stay": "Die Familie bewirbt sich um Probewohnen in einem Angebot, an dem Sie "
+                  "beteiligt sind.",
+    "visit_days": "Die Familie meldet sich zu Kennenlerntagen an, an denen Sie beteiligt sind.",
+    "job_interest": "Die Familie interessiert sich für eine Stelle aus den Angeboten.",
 }
 
 
@@ -225,6 +234,7 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         lead = found[0]
         delivered = await deliveries(conn, lead.id)
         contacts = await contacts_of(conn, lead.id, svc.content.region)
+        applied = await request_of(conn, lead.id)
     orgs = svc.content.region.organisations
     if recipe.get("mail") == "family":
         names = [orgs[d.org].name for d in delivered if d.org in orgs]
@@ -242,9 +252,11 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         org = orgs[str(recipe["org"])]
         reason = str(recipe.get("reason", ""))
 
+        offer = describe(applied, svc.content.offers, svc.content.region) if applied else []
+
         def build() -> bytes:
-            msg = org_mail(svc, "lead", lead, org, org, lead_context(svc, lead, org, reason))
-            return msg.as_bytes()
+            ctx = {**lead_context(svc, lead, org, reason), "offer": offer}
+            return org_mail(svc, "lead", lead, org, org, ctx).as_bytes()
     else:
         return None
     return await asyncio.to_thread(build)
@@ -265,7 +277,9 @@ def lead_context(svc: Services, lead: Lead, org: Organisation, reason: str
     """What the lead, reminder and agency mails show about a family (in German)."""
     content = svc.content
     region = content.region
-    group = ORG_KIND_TO_CONSENT[org.kind]
+    # An offer application was consented to for its purpose, not for a group.
+    group = next((g for g in lead.consents if g in OFFER_PURPOSES), ORG_KIND_TO_CONSENT[org.kind])
+    agreed = content.consent.entry(group)
     outcome = [{"name": region.municipalities[i.slug].name
                 if i.slug in region.municipalities else i.slug,
                 "score": i.score, "reasons": list(i.reasons)} for i in lead.quiz_outcome]
@@ -282,8 +296,7 @@ def lead_context(svc: Services, lead: Lead, org: Organisation, reason: str
         "language": LANGUAGE_LABELS_DE.get(lead.language, lead.language),
         "name": header_safe(lead.name or ""),
         "consent": CONSENT_LABELS.get(group, group),
-        "consent_text": str(content.consent.groups[group].text)
-        if group in content.consent.groups else "",
+        "consent_text": str(agreed.text) if agreed is not None else "",
         "consent_version": lead.consent_version or "",
         "confirmed_at": german_date(lead.confirmed_at),
         "quiz": str(quiz.title) if quiz is not None else (lead.quiz or ""),

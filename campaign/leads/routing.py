@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from ..content.model import Region
 from ..core.vocab import ORG_KIND_TO_CONSENT, SKILLED_WORK_INTEREST
 
-REASONS = ("municipality", "tourism", "skilled_workers", "fallback")
+REASONS = ("municipality", "tourism", "skilled_workers", "fallback",
+           "trial_stay", "visit_days", "job_interest")  # the last three: offers
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,34 @@ def route(municipalities: Sequence[str], interests: Collection[str],
         for org in region.orgs_of_kind("agency"):
             add(org.slug, "fallback")
     return out
+
+
+# What an offer application is, by the offer's kind, and the consent it needs.
+OFFER_PURPOSE = {"probewohnen": "trial_stay", "kennenlerntage": "visit_days",
+                 "jobs": "job_interest"}
+
+
+def route_offer(kind: str, municipality: str, consents: Collection[str], region: Region,
+                partner: str | None = None) -> list[Recipient]:
+    """Recipients of an application to an offer, each once, with the offer's purpose
+    as reason; nobody without the purpose's consent.
+
+    - trial stay: the municipality and the tourism association of the offer
+      (``partner``; the one covering the municipality if the offer is gone);
+    - visit days: the municipality and the organiser (``partner``) if another;
+    - job interest: the skilled-worker contact.
+    """
+    purpose = OFFER_PURPOSE.get(kind)
+    if purpose is None or purpose not in consents:
+        return []
+    orgs: list[str] = []
+    if kind == "jobs":
+        orgs = [o.slug for o in region.orgs_of_kind("skilled_workers")]
+    else:
+        orgs = [municipality]
+        if partner:
+            orgs.append(partner)
+        elif kind == "probewohnen":
+            orgs += [o.slug for o in region.covering(municipality, "tourism")]
+    return [Recipient(org, purpose) for org in dict.fromkeys(orgs)
+            if org in region.organisations]

@@ -19,6 +19,7 @@ from .views import (
     followup,
     health,
     leads,
+    offers,
     pictures,
     places,
     portal,
@@ -77,6 +78,11 @@ def routes() -> list[BaseRoute]:
               methods=GET),
         Route("/leichte-sprache/datenschutz", showcase.easy_privacy, name="easy_privacy",
               methods=GET),
+        # Offers that bridge holiday and life
+        Route("/angebote", offers.overview, name="offers", methods=GET),
+        Route("/angebote/{kind}", offers.listing, name="offer_list", methods=GET),
+        Route("/angebote/{kind}/{offer}", offers.detail, name="offer", methods=GET),
+        Route("/angebote/{kind}/{offer}", offers.apply, name="offer_apply", methods=POST),
         # Quizzes
         Route("/quiz/{quiz}", quiz.start, name="quiz_start", methods=GET),
         Route("/quiz/{quiz}", quiz.begin, name="quiz_begin", methods=POST),

@@ -24,6 +24,13 @@ PAGES = [
     "/interesse/neuer-link",
     "/partner/login",
     "/partner/passwort-vergessen",
+    # offers: overview, a list, and a detail page of each kind (three with a form)
+    "/angebote",
+    "/angebote/kennenlerntage",
+    "/angebote/probewohnen/winterberg-ferienwohnung-am-kahlen-asten",
+    "/en/angebote/kennenlerntage/olpe-familienwochenende-biggesee",
+    "/nl/angebote/jobs/meschede-pflegefachkraft-klinikum",
+    "/angebote/bauen-wohnen/olpe-familienwohnung-altstadt",
 ]
 NECESSARY_COOKIES = {"csrftoken", "quiz", "session"}
 

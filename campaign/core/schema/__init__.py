@@ -25,6 +25,7 @@ from .leads import (
     used_form_stamps,
     users,
 )
+from .offers import offer_counters, offer_requests
 from .pages import page_proposals, picture_variants, pictures, published_pages
 from .pool import (
     TEMPLATE_CATEGORIES,
@@ -67,6 +68,8 @@ __all__ = [
     "throttles",
     "used_form_stamps",
     "users",
+    "offer_counters",
+    "offer_requests",
     "page_proposals",
     "picture_variants",
     "pictures",

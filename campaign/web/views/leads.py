@@ -26,7 +26,7 @@ from ...core.vocab import (
     MAX_MUNICIPALITIES,
     TIMEFRAME_LABELS,
 )
-from ...leads import lifecycle, records, stamps
+from ...leads import applications, lifecycle, records, stamps
 from ...leads.contacts import lead_contacts
 from ...leads.form import LeadForm, ResendForm
 from ...leads.mails import (
@@ -334,7 +334,9 @@ async def _self_service_page(request: Request, lead: records.Lead, here: str, *,
         "municipalities": c.region.municipality_names(lead.municipalities),
         "interests": lead.interests,
         "child_ages": lead.child_ages,
-        "consents": [c.consent.groups[g] for g in lead.consents if g in c.consent.groups],
+        "consents": [e for g in lead.consents if (e := c.consent.entry(g)) is not None],
+        "application": await applications.standing(services(request).db, lead.id),
+        "offers": c.offers,
         "quiz": c.quizzes.get(lead.quiz or ""),
         "interest_labels": INTEREST_LABELS,
         "timeframe_labels": TIMEFRAME_LABELS,

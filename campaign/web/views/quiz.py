@@ -27,6 +27,7 @@ from ...reach.attribution import ATTRIBUTION_PARAMS, clean_attribution
 from ..csrf import csrf_valid
 from ..templating import path_for
 from .base import content, read_form, render, services
+from .offers import teasers
 from .share import result_path
 
 log = logging.getLogger("campaign.quiz")
@@ -292,6 +293,7 @@ async def result(request: Request) -> Response:
         "skilled_contact": skilled[0] if skilled else None,
         "share_path": result_path(request, quiz.slug, top3),
         "share_names": ", ".join(region.municipality_names(top3)),
+        "offers_for": teasers(request, [m.slug for m in ranking[:SHOWN_MATCHES]]),
     })
     if not state["f"]:
         _count_after(response, request, quiz, "finished", state["t"])

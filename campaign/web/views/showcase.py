@@ -9,6 +9,7 @@ from starlette.responses import Response
 from ...content.regionmap import region_map
 from ...portal import pages
 from .base import content, render, services
+from .offers import showcase_context
 from .pictures import figures
 
 
@@ -17,6 +18,7 @@ async def landing(request: Request) -> Response:
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
         "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
+        **showcase_context(request),
     })
 
 
@@ -44,6 +46,7 @@ async def municipality(request: Request) -> Response:
         "pictures": await figures(request, edit.pictures),
         "tourism": region.covering(slug, "tourism"),
         "sources": sorted(set(m.facts.sources.values())),
+        **showcase_context(request, slug),
     })
 
 
