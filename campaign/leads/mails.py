@@ -37,6 +37,7 @@ from ..core.vocab import (
 )
 from ..delivery.message import Mailer, addr_spec, address, header_safe
 from ..delivery.outbox import enqueue, enqueue_recipe, note_recipe
+from . import live_offers
 from .applications import describe, request_of
 from .contacts import CONTACT_KIND, Contact, contacts_of
 from .records import Lead, deliveries, latest_by_email, load
@@ -235,6 +236,7 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         delivered = await deliveries(conn, lead.id)
         contacts = await contacts_of(conn, lead.id, svc.content.region)
         applied = await request_of(conn, lead.id)
+        offers = await live_offers.merged_in(conn, svc.content.offers) if applied else None
     orgs = svc.content.region.organisations
     if recipe.get("mail") == "family":
         names = [orgs[d.org].name for d in delivered if d.org in orgs]
@@ -252,7 +254,7 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         org = orgs[str(recipe["org"])]
         reason = str(recipe.get("reason", ""))
 
-        offer = describe(applied, svc.content.offers, svc.content.region) if applied else []
+        offer = describe(applied, offers, svc.content.region) if applied and offers else []
 
         def build() -> bytes:
             ctx = {**lead_context(svc, lead, org, reason), "offer": offer}
