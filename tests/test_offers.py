@@ -9,6 +9,8 @@ import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from campaign.content.offers import current_offers
 from campaign.core.schema import consent_events, lead_recipients, offer_requests
 from campaign.leads import applications, lifecycle
@@ -17,10 +19,18 @@ from .support.app import all_leads, deliver, rows_in, run, services, shipped_con
 from .support.casework import clerk, sign_in
 from .support.files import mails_in
 from .support.forms import click, link_in
-from .support.offers import JOB, TRIAL, VISIT, apply, register_visits
+from .support.offers import JOB, TRIAL, VISIT, apply, pin_offers_clock, register_visits
 
 CONTENT = shipped_content()
 FAMILY = "maarten.proef@example.nl"
+
+
+@pytest.fixture(autouse=True)
+def _offers_current(request: pytest.FixtureRequest) -> None:
+    """These tests use the shipped offers: pin the service clock to a day they are valid."""
+    for name in ("client", "mail_client"):
+        if name in request.fixturenames:
+            pin_offers_clock(request.getfixturevalue(name))
 
 
 def sha(text: str) -> str:
@@ -43,10 +53,10 @@ def test_a_trial_stay_application_reaches_tourism_and_town_as_a_lead_with_its_ow
         "winterberg-ferienwohnung-am-kahlen-asten", date(2027, 5, 3), 2)
     assert rows_in(client, lead_recipients) == []  # nothing goes out before the double opt-in
 
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     [confirm] = smtp.to(FAMILY)
     assert click(client, link_in(confirm, "bestaetigen")).status_code == 200
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     routed = {r.org: r.reason for r in rows_in(client, lead_recipients)}
     assert routed == {"winterberg": "trial_stay", "sauerland-tourismus": "trial_stay"}
     for org in routed:
@@ -139,7 +149,7 @@ def test_the_family_page_shows_a_seat_or_the_place_on_the_waiting_list(client):
     svc = services(client)
     [pid] = run(client, register_visits, svc, 1)
     run(client, _confirm_all, svc, [pid])
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     mail = next(m for m in mails_in(svc.settings.mail_dir) if "/meine-daten/" in
                 m.get_body(("plain",)).get_content())
     page = client.get(link_in(mail, "meine-daten"))
