@@ -51,18 +51,19 @@ def apply(client: TestClient, path: str, prefix: str = "", **overrides: Any) -> 
 
 
 async def register_visits(svc: Any, count: int,
-                          offer: str = "olpe-familienwochenende-biggesee") -> list[str]:
+                          offer: str = "olpe-familienwochenende-biggesee", *, lang: str = "de",
+                          first: int = 0) -> list[str]:
     """``count`` pending visit-day registrations made as the offer form makes them
     (``lifecycle.create_pending`` with an application); their public ids."""
     from campaign.leads import applications, lifecycle
     from campaign.leads.form import LeadData
 
     ids = []
-    for n in range(count):
+    for n in range(first, first + count):
         data = LeadData(name=f"Familie {n}", email=f"familie{n}@example.net", phone=None,
                         adults=2, children=1, child_ages=(), interests=("kita_schule",),
                         timeframe=None, municipalities=("olpe",), message=None,
                         consents=("visit_days",))
-        new = lifecycle.NewLead(data, "de", offer=applications.Choice(offer, "kennenlerntage"))
+        new = lifecycle.NewLead(data, lang, offer=applications.Choice(offer, "kennenlerntage"))
         ids.append(await lifecycle.create_pending(svc, new))
     return ids
