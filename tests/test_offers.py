@@ -250,3 +250,21 @@ def test_hostile_offer_input_gets_a_page_never_an_error(client):
         assert client.get(path).status_code == 404, path
     assert client.post(TRIAL, content=b"\xff\xfe", headers={
         "content-type": "application/x-www-form-urlencoded"}).status_code == 400
+
+
+def test_the_portal_lead_page_shows_the_offer_and_the_dates_applied_for(client):
+    assert apply(client, TRIAL).status_code == 303
+    assert apply(client, VISIT, name="Vera Besuch", email="vera@example.org", starts="",
+                 weeks="").status_code == 303
+    trial, visit = all_leads(client)
+    for lead in (trial, visit):
+        assert run(client, lifecycle.confirm, services(client), lead.public_id) == "confirmed"
+    sign_in(client, clerk(client, "sauerland-tourismus", email="clerk@st.example.org"))
+    page = client.get(f"/partner/lead/{trial.id}").text
+    assert "Bewerbung auf ein Angebot" in page
+    assert "Vier Wochen Winterberg: Ferienwohnung am Kahlen Asten, Winterberg" in page
+    assert "Gewünschter Zeitraum: 03.05.2027 bis 16.05.2027 (2 Wochen)" in page
+    sign_in(client, clerk(client, "olpe", email="clerk@olpe.example.org"))
+    page = client.get(f"/partner/lead/{visit.id}").text
+    assert "Familienwochenende am Biggesee" in page and "Platz: angemeldet" in page
+    assert "Bewerbung auf ein Angebot" not in client.get(f"/partner/lead/{trial.id}").text
