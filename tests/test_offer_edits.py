@@ -133,9 +133,14 @@ def test_bad_offer_input_gets_a_german_error_summary_and_ending_is_at_once(clien
         assert text in r.text
     assert rows_in(client, page_proposals) == []
 
+    values = _edit_values(client, f"/partner/angebote/{SLUG}")
+    assert client.post(f"/partner/angebote/{SLUG}", data={**values, "price_per_week": "400",
+                                                          "csrf_token": token}).status_code == 303
     assert client.post(f"/partner/angebote/{SLUG}/beenden",
                        data={"csrf_token": token}).status_code == 303
     assert client.get(TRIAL).status_code == 404
+    # the waiting edit is withdrawn with it: no later approval brings the offer back
+    assert rows_in(client, page_proposals, page_proposals.c.status == "pending") == []
     assert SLUG not in client.get("/angebote/probewohnen").text
     assert SLUG not in client.get("/partner/angebote").text
 

@@ -26,7 +26,7 @@ from ..content.offers import HOME_CATEGORIES, JOB_LINES, MAX_WEEKS, Offer, Offer
 from ..core.clock import local_today
 from ..core.db import Database
 from ..core.i18n import LANGUAGES
-from ..core.schema import published_pages
+from ..core.schema import page_proposals, published_pages
 from ..leads import live_offers
 from ..leads.live_offers import from_payload, to_payload
 from . import review
@@ -233,7 +233,8 @@ review.register(review.Kind(KIND, "Angebot", lines, page="/partner/angebote"))
 
 async def end_now(db: Database, offer: Offer, user: User, now: datetime) -> None:
     """End an offer today: it is gone from every page at once (no review needed,
-    it only removes something). A proposal still waiting for it stays."""
+    it only removes something). A proposal still waiting for it is withdrawn, so a
+    later approval cannot bring the offer back."""
     yesterday = local_today(now) - timedelta(days=1)
     ended = dataclasses.replace(offer, valid_until=yesterday,
                                 valid_from=min(offer.valid_from, yesterday))
@@ -243,4 +244,9 @@ async def end_now(db: Database, offer: Offer, user: User, now: datetime) -> None
         await conn.execute(published_pages.insert().values(
             kind=KIND, target=offer.slug, payload=to_payload(ended), proposal_id=None,
             published_at=now))
+        await conn.execute(page_proposals.update().where(
+            page_proposals.c.kind == KIND, page_proposals.c.target == offer.slug,
+            page_proposals.c.status == "pending").values(
+            status="rejected", decided_at=now, decided_by=user.email,
+            comment="Das Angebot wurde beendet."))
         await audit(conn, user, "offer_ended", now, offer.slug)
