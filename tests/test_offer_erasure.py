@@ -20,11 +20,19 @@ from campaign.web.app import create_app
 from .support.app import all_leads, count_in, deliver, rows_in, run, services, shipped_content
 from .support.files import mails_in, traces
 from .support.forms import click, hidden_fields, link_in
-from .support.offers import TRIAL, apply, register_visits
+from .support.offers import TRIAL, apply, pin_offers_clock, register_visits
 
 NAME = "Wendelin Probewohner-Spurlos"
 EMAIL = "wendelin.probe.0815@example.net"
 PHONE = "02972 0815 4711"
+
+
+@pytest.fixture(autouse=True)
+def _offers_current(request: pytest.FixtureRequest) -> None:
+    """These tests use the shipped offers: pin the service clock to a day they are valid."""
+    for name in ("client", "mail_client"):
+        if name in request.fixturenames:
+            pin_offers_clock(request.getfixturevalue(name))
 
 
 def _link(mail_dir: Path, kind: str) -> str:
@@ -41,6 +49,7 @@ def test_an_erased_application_leaves_no_trace_and_frees_its_seat(tmp_path, how)
                         base_url="http://testserver", background=False, min_fill_seconds=0.0)
     with TestClient(create_app(settings, content=shipped_content()),
                     follow_redirects=False) as client:
+        pin_offers_clock(client)
         svc = services(client)
         submitted = svc.clock.now()
         assert apply(client, TRIAL, name=NAME, email=EMAIL, phone=PHONE).status_code == 303

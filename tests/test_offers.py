@@ -9,6 +9,8 @@ import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
+
 from campaign.content.offers import current_offers
 from campaign.core.schema import consent_events, lead_recipients, offer_requests
 from campaign.leads import applications, lifecycle
@@ -17,10 +19,18 @@ from .support.app import all_leads, deliver, rows_in, run, services, shipped_con
 from .support.casework import clerk, sign_in
 from .support.files import mails_in
 from .support.forms import click, link_in
-from .support.offers import JOB, TRIAL, VISIT, apply, register_visits
+from .support.offers import JOB, TRIAL, VISIT, apply, pin_offers_clock, register_visits
 
 CONTENT = shipped_content()
 FAMILY = "maarten.proef@example.nl"
+
+
+@pytest.fixture(autouse=True)
+def _offers_current(request: pytest.FixtureRequest) -> None:
+    """These tests use the shipped offers: pin the service clock to a day they are valid."""
+    for name in ("client", "mail_client"):
+        if name in request.fixturenames:
+            pin_offers_clock(request.getfixturevalue(name))
 
 
 def sha(text: str) -> str:
@@ -43,10 +53,10 @@ def test_a_trial_stay_application_reaches_tourism_and_town_as_a_lead_with_its_ow
         "winterberg-ferienwohnung-am-kahlen-asten", date(2027, 5, 3), 2)
     assert rows_in(client, lead_recipients) == []  # nothing goes out before the double opt-in
 
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     [confirm] = smtp.to(FAMILY)
     assert click(client, link_in(confirm, "bestaetigen")).status_code == 200
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     routed = {r.org: r.reason for r in rows_in(client, lead_recipients)}
     assert routed == {"winterberg": "trial_stay", "sauerland-tourismus": "trial_stay"}
     for org in routed:
@@ -139,7 +149,7 @@ def test_the_family_page_shows_a_seat_or_the_place_on_the_waiting_list(client):
     svc = services(client)
     [pid] = run(client, register_visits, svc, 1)
     run(client, _confirm_all, svc, [pid])
-    deliver(client)
+    deliver(client, now=services(client).clock.now())
     mail = next(m for m in mails_in(svc.settings.mail_dir) if "/meine-daten/" in
                 m.get_body(("plain",)).get_content())
     page = client.get(link_in(mail, "meine-daten"))
@@ -240,3 +250,21 @@ def test_hostile_offer_input_gets_a_page_never_an_error(client):
         assert client.get(path).status_code == 404, path
     assert client.post(TRIAL, content=b"\xff\xfe", headers={
         "content-type": "application/x-www-form-urlencoded"}).status_code == 400
+
+
+def test_the_portal_lead_page_shows_the_offer_and_the_dates_applied_for(client):
+    assert apply(client, TRIAL).status_code == 303
+    assert apply(client, VISIT, name="Vera Besuch", email="vera@example.org", starts="",
+                 weeks="").status_code == 303
+    trial, visit = all_leads(client)
+    for lead in (trial, visit):
+        assert run(client, lifecycle.confirm, services(client), lead.public_id) == "confirmed"
+    sign_in(client, clerk(client, "sauerland-tourismus", email="clerk@st.example.org"))
+    page = client.get(f"/partner/lead/{trial.id}").text
+    assert "Bewerbung auf ein Angebot" in page
+    assert "Vier Wochen Winterberg: Ferienwohnung am Kahlen Asten, Winterberg" in page
+    assert "Gewünschter Zeitraum: 03.05.2027 bis 16.05.2027 (2 Wochen)" in page
+    sign_in(client, clerk(client, "olpe", email="clerk@olpe.example.org"))
+    page = client.get(f"/partner/lead/{visit.id}").text
+    assert "Familienwochenende am Biggesee" in page and "Platz: angemeldet" in page
+    assert "Bewerbung auf ein Angebot" not in client.get(f"/partner/lead/{trial.id}").text

@@ -126,6 +126,16 @@ def addr_spec(email: str) -> str:
     return address(email).addr_spec
 
 
+def sender_domain(mail_from: str) -> str:
+    return parseaddr(mail_from)[1].rpartition("@")[2] or "localhost"
+
+
+def new_message_id(mail_from: str) -> str:
+    """A fresh Message-ID in the sender's domain, for code that queues a mail
+    without a ``Mailer`` at hand (a seat passed on during a retention purge)."""
+    return f"<{secrets.token_hex(12)}@{sender_domain(mail_from)}>"
+
+
 @dataclass(frozen=True)
 class Mailer:
     """What every mail needs: the sender, the base URL for links, the templates."""
@@ -182,11 +192,11 @@ class Mailer:
 
     def new_message_id(self) -> str:
         """A fresh, unguessable Message-ID (96 random bits) in the sender's domain."""
-        return f"<{secrets.token_hex(12)}@{self.domain()}>"
+        return new_message_id(self.mail_from)
 
     def domain(self) -> str:
         """The sender's domain: right-hand side of every Message-ID we make."""
-        return parseaddr(self.mail_from)[1].rpartition("@")[2] or "localhost"
+        return sender_domain(self.mail_from)
 
 
 def mailer_for(settings: Settings, env: jinja2.Environment) -> Mailer:

@@ -22,6 +22,8 @@ from ..content.model import Region
 from ..content.offers import Offers
 from ..core.db import Database, increment
 from ..core.schema import leads, offer_counters, offer_requests
+from ..delivery.message import addr_spec, new_message_id
+from ..delivery.outbox import enqueue_recipe
 
 SEAT, WAITING = "seat", "waiting"
 
@@ -94,9 +96,15 @@ async def place(conn: AsyncConnection, lead_id: int, offer: str, seats: int,
     return where
 
 
-async def release(conn: AsyncConnection, lead_id: int, now: datetime) -> int | None:
+SEAT_MAIL = "seat"  # templates/mail/seat.*: "a seat is free for you"
+
+
+async def release(conn: AsyncConnection, lead_id: int, now: datetime,
+                  mail_from: str | None = None) -> int | None:
     """Forget a lead's application (withdrawn, erased, anonymised). A seat it held
-    goes to the first on the waiting list, whose lead id is returned."""
+    goes to the first on the waiting list, whose lead id is returned; with
+    ``mail_from`` that family's mail is queued in the same transaction (a recipe the
+    worker renders in the family's language), so a seat never passes on unannounced."""
     r = offer_requests.c
     row = (await conn.execute(sa.select(r.offer, r.place).where(r.lead_id == lead_id))).first()
     if row is None:
@@ -114,6 +122,14 @@ async def release(conn: AsyncConnection, lead_id: int, now: datetime) -> int | N
         return None
     await conn.execute(offer_requests.update().where(r.lead_id == following)
                        .values(place=SEAT, placed_at=now))
+    family = (await conn.execute(sa.select(leads.c.public_id, leads.c.email, leads.c.language)
+                                 .where(leads.c.id == following))).first()
+    if mail_from is not None and family is not None and family.email:
+        await enqueue_recipe(
+            conn, kind="selfservice", recipient=addr_spec(family.email),
+            message_id=new_message_id(mail_from), lead_id=int(following), now=now,
+            recipe={"mail": "family", "template": SEAT_MAIL, "lang": family.language,
+                    "lead": family.public_id})
     return int(following)
 
 

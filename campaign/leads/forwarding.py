@@ -17,7 +17,7 @@ from ..core.db import Database, insert
 from ..core.schema import lead_recipients, leads
 from ..core.workdays import add_working_days
 from ..delivery.outbox import enqueue
-from . import applications, events
+from . import applications, events, live_offers
 from .mails import lead_context, org_mail, queue_org_recipe
 from .records import Lead, load
 from .routing import Recipient, route, route_offer
@@ -58,7 +58,8 @@ async def _offer_recipients(conn: AsyncConnection, svc: Services, lead: Lead,
     request = await applications.request_of(conn, lead.id)
     if request is None:
         return None
-    offer = svc.content.offers.by_slug.get(request.offer)
+    offers = await live_offers.merged_in(conn, svc.content.offers)
+    offer = offers.by_slug.get(request.offer)
     if offer is not None and offer.kind == "kennenlerntage":
         await applications.place(conn, lead.id, offer.slug, offer.seats, now)
     partner = (offer.tourism if offer.kind == "probewohnen" else offer.owner) if offer else None

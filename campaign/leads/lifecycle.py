@@ -216,7 +216,7 @@ async def withdraw(svc: Services, public_id: str) -> bool:
         await _consent_events(conn, lead, "withdrawn", now)
         await queue_recipient_notices(conn, svc, lead, "withdrawn")
         await booking.cancel_future(conn, lead, lead.id, now, by="withdrawal")
-        await applications.release(conn, lead.id, now)
+        await applications.release(conn, lead.id, now, svc.settings.mail_from)
     return True
 
 
@@ -229,7 +229,8 @@ async def erase(svc: Services, public_id: str) -> bool:
         if not found:
             return False
         lead = found[0]
-        mails = await scrub(conn, lead, status="erased", at=now)
+        mails = await scrub(conn, lead, status="erased", at=now,
+                            mail_from=svc.settings.mail_from)
         await _consent_events(conn, lead, "erased", now)
         await queue_recipient_notices(conn, svc, lead, "erased")
     await svc.db.checkpoint()  # the erased values must not linger in the WAL file
@@ -244,8 +245,8 @@ async def forget_mail_files(settings: Settings, outbox_ids: Sequence[int]) -> in
     return await asyncio.to_thread(remove_mail_files, settings.mail_dir, outbox_ids)
 
 
-async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
-                ) -> list[int]:
+async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime,
+                mail_from: str | None = None) -> list[int]:
     """Null the personal fields of a lead and clear every mail that carried them.
 
     Unsent mails of the lead are deleted (they must not go out any more);
@@ -276,7 +277,7 @@ async def scrub(conn: AsyncConnection, lead: Lead, *, status: str, at: datetime
         values["erased_at"] = at
     await conn.execute(leads.update().where(leads.c.id == lead.id).values(**values))
     await booking.forget(conn, lead.id, at)
-    await applications.release(conn, lead.id, at)
+    await applications.release(conn, lead.id, at, mail_from)  # the next family is told
     if status != "pending":  # a pending lead was never routed to anyone
         await events.erased(conn, lead.id, lead.created_at, at)
     return cleared

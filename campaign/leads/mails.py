@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..content.model import Organisation
+from ..content.offers import Offer
 from ..core.formatting import format_date
 from ..core.i18n import with_language
 from ..core.schema import leads, outbox
@@ -37,7 +38,8 @@ from ..core.vocab import (
 )
 from ..delivery.message import Mailer, addr_spec, address, header_safe
 from ..delivery.outbox import enqueue, enqueue_recipe, note_recipe
-from .applications import describe, request_of
+from . import live_offers
+from .applications import SEAT, SEAT_MAIL, describe, request_of
 from .contacts import CONTACT_KIND, Contact, contacts_of
 from .records import Lead, deliveries, latest_by_email, load
 from .services import Services
@@ -124,8 +126,8 @@ def portal_url(svc: Services, lead: Lead) -> str:
 
 def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
                 lang: str | None = None, message_id: str | None = None,
-                contacts: Sequence[Contact] = (), new_contact: Contact | None = None
-                ) -> EmailMessage:
+                contacts: Sequence[Contact] = (), new_contact: Contact | None = None,
+                offer: Offer | None = None) -> EmailMessage:
     """Build (not queue) a family mail in the family's language; it names the
     family's contact persons once the lead has any (``contacts``)."""
     lang = lang or lead.language or "de"
@@ -139,6 +141,7 @@ def family_mail(svc: Services, lead: Lead, template: str, recipients: list[str],
         "valid_days": CONFIRM_MAX_AGE // 86400,
         "contacts": list(contacts),
         "new_contact": new_contact,
+        "offer": offer,
     }
     subject, text, html = mailer.render(template, ctx, lang=lang)
     # An answer to "your contact person" goes to the contact's organisation.
@@ -235,6 +238,7 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         delivered = await deliveries(conn, lead.id)
         contacts = await contacts_of(conn, lead.id, svc.content.region)
         applied = await request_of(conn, lead.id)
+        offers = await live_offers.merged_in(conn, svc.content.offers) if applied else None
     orgs = svc.content.region.organisations
     if recipe.get("mail") == "family":
         names = [orgs[d.org].name for d in delivered if d.org in orgs]
@@ -243,16 +247,20 @@ async def render_recipe(svc: Services, recipe: dict[str, Any], message_id: str
         new = next((c for c in contacts if c.org == recipe.get("org")), None)
         if template == "contact" and (new is None or lead.status != "confirmed"):
             return None  # nobody to name any more, or the family withdrew meanwhile
+        seat = offers.by_slug.get(applied.offer) if applied and offers else None
+        if template == SEAT_MAIL and (seat is None or applied is None or applied.place != SEAT
+                                      or lead.status != "confirmed"):
+            return None  # the seat went elsewhere meanwhile, or the family withdrew
 
         def build() -> bytes:
             msg = family_mail(svc, lead, template, names, lang=lang, message_id=message_id,
-                              contacts=contacts, new_contact=new)
+                              contacts=contacts, new_contact=new, offer=seat)
             return msg.as_bytes()
     elif recipe.get("mail") == "org" and recipe.get("org") in orgs:
         org = orgs[str(recipe["org"])]
         reason = str(recipe.get("reason", ""))
 
-        offer = describe(applied, svc.content.offers, svc.content.region) if applied else []
+        offer = describe(applied, offers, svc.content.region) if applied and offers else []
 
         def build() -> bytes:
             ctx = {**lead_context(svc, lead, org, reason), "offer": offer}

@@ -68,7 +68,8 @@ async def purge(db: Database, settings: Settings, now: datetime) -> dict[str, in
                                             leads.c.created_at < old_cutoff)
                 .limit(BATCH))).all())
             for lead in await load(conn, leads.c.id.in_(ids)) if ids else []:
-                mails += await scrub(conn, lead, status="anonymised", at=now)
+                mails += await scrub(conn, lead, status="anonymised", at=now,
+                                    mail_from=settings.mail_from)
         await forget_mail_files(settings, mails)
         anonymised += len(ids)
         if len(ids) < BATCH:

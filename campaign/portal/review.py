@@ -39,6 +39,7 @@ class Kind:
     label: str  # German, for the queue
     lines: Callable[[dict[str, Any]], list[str]]  # the payload as text lines for the diff
     picture_keys: Callable[[dict[str, Any]], set[str]] = lambda payload: set()
+    page: str = "/partner/seite"  # where the author edits it (the decision mail links there)
 
 
 KINDS: dict[str, Kind] = {}
@@ -148,7 +149,7 @@ async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,
     if author is not None:
         subject, text, html = svc.mailer.render(MAIL, {
             "approved": approve, "comment": comment, "kind": KINDS[found.kind].label,
-            "target": found.target, "link": svc.mailer.url("/partner/seite")}, "de")
+            "target": found.target, "link": svc.mailer.url(KINDS[found.kind].page)}, "de")
         message = await asyncio.to_thread(lambda: svc.mailer.build(
             to=author.email, subject=subject, text=text, html=html))
     async with svc.db.transaction() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ..support.offers import pin_offers_clock
 from .conftest import PHONE, axe_violations, documented_cookies, sideways_overflow
 
 # The 404 page, with a long path it shows (cut at 80 characters): it must wrap on a phone.
@@ -33,6 +34,12 @@ PAGES = [
     "/angebote/bauen-wohnen/olpe-familienwohnung-altstadt",
 ]
 NECESSARY_COOKIES = {"csrftoken", "quiz", "session"}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _offers_current(live) -> None:
+    """The shipped offers' pages exist only while they are valid: pin the server's clock."""
+    pin_offers_clock(live.services)
 
 
 def shared_result(live) -> str:

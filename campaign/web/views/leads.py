@@ -26,7 +26,7 @@ from ...core.vocab import (
     MAX_MUNICIPALITIES,
     TIMEFRAME_LABELS,
 )
-from ...leads import applications, lifecycle, records, stamps
+from ...leads import applications, lifecycle, live_offers, records, stamps
 from ...leads.contacts import lead_contacts
 from ...leads.form import LeadForm, ResendForm
 from ...leads.mails import (
@@ -336,7 +336,7 @@ async def _self_service_page(request: Request, lead: records.Lead, here: str, *,
         "child_ages": lead.child_ages,
         "consents": [e for g in lead.consents if (e := c.consent.entry(g)) is not None],
         "application": await applications.standing(services(request).db, lead.id),
-        "offers": c.offers,
+        "offers": await live_offers.merged(services(request).db, c.offers),
         "quiz": c.quizzes.get(lead.quiz or ""),
         "interest_labels": INTEREST_LABELS,
         "timeframe_labels": TIMEFRAME_LABELS,

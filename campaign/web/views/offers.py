@@ -1,9 +1,10 @@
 """Offer pages (list and detail per kind), the offer forms, and the offers and
 stories that the landing, municipality and quiz pages show.
 
-Offers are read through ``current_offers`` with the service clock: an offer that
-ended is gone from every page (its detail page answers 404). An application is a
-lead (``lifecycle.create_pending``) with its own consent; the family confirms it
+Offers are read through ``offers_now`` (the content's offers with the partners'
+approved edits, ``leads.live_offers``) and ``current_offers`` with the service
+clock: an offer that ended is gone from every page (its detail page answers 404).
+An application is a lead (``lifecycle.create_pending``) with its own consent; the family confirms it
 from the mail like an interest, and then it is routed.
 """
 
@@ -18,11 +19,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...content.offers import KINDS, Offer, current_offer, current_offers
+from ...content.offers import KINDS, Offer, Offers, current_offer, current_offers
 from ...content.stories import picture, stories_of
 from ...core import i18n, jobs
 from ...core.clock import local_today
-from ...leads import lifecycle, stamps
+from ...leads import lifecycle, live_offers, stamps
 from ...leads.offer_form import OfferForm
 from ...leads.routing import OFFER_PURPOSE
 from ..csrf import CSRF_FIELD, csrf_valid
@@ -36,17 +37,24 @@ def _now(request: Request) -> Any:
     return services(request).clock.now()
 
 
-def teasers(request: Request, municipalities: Iterable[str]) -> dict[str, list[Offer]]:
+async def offers_now(request: Request) -> Offers:
+    """Every offer with the approved edits, read per request (every instance agrees)."""
+    return await live_offers.merged(services(request).db, content(request).offers)
+
+
+async def teasers(request: Request, municipalities: Iterable[str]) -> dict[str, list[Offer]]:
     """The current offers of each of these municipalities (quiz outcome)."""
-    offers = current_offers(content(request).offers, _now(request))
+    offers = current_offers(await offers_now(request), _now(request))
     return {slug: [o for o in offers if o.municipality == slug] for slug in municipalities}
 
 
-def showcase_context(request: Request, municipality: str | None = None) -> dict[str, Any]:
+async def showcase_context(request: Request, municipality: str | None = None
+                           ) -> dict[str, Any]:
     """What ``showcase/_offers.html`` and ``showcase/_stories.html`` show: the offers
     of one municipality (or how many of each kind there are) and its stories."""
     c = content(request)
-    offers = current_offers(c.offers, _now(request), municipality=municipality)
+    offers = current_offers(await offers_now(request), _now(request),
+                            municipality=municipality)
     stories = stories_of(c.stories, municipality)
     return {
         "offers_here": offers,
@@ -65,7 +73,7 @@ def _kind(request: Request) -> str:
 
 
 async def overview(request: Request) -> Response:
-    offers = current_offers(content(request).offers, _now(request))
+    offers = current_offers(await offers_now(request), _now(request))
     return render(request, "offers/overview.html", {
         "kinds": [(k, [o for o in offers if o.kind == k]) for k in KINDS],
         "region": content(request).region})
@@ -74,12 +82,13 @@ async def overview(request: Request) -> Response:
 async def listing(request: Request) -> Response:
     kind = _kind(request)
     return render(request, "offers/list.html", {
-        "kind": kind, "offers": current_offers(content(request).offers, _now(request), kind=kind),
+        "kind": kind, "offers": current_offers(await offers_now(request), _now(request),
+                                               kind=kind),
         "region": content(request).region})
 
 
-def _offer(request: Request) -> Offer:
-    offer = current_offer(content(request).offers, _now(request), _kind(request),
+async def _offer(request: Request) -> Offer:
+    offer = current_offer(await offers_now(request), _now(request), _kind(request),
                           request.path_params["offer"])
     if offer is None:
         raise HTTPException(404)
@@ -113,7 +122,7 @@ def _page(request: Request, offer: Offer, form: OfferForm | None, *, status: int
 
 
 async def detail(request: Request) -> Response:
-    offer = _offer(request)
+    offer = await _offer(request)
     form = None
     if offer.kind in OFFER_PURPOSE:
         form = _form(request, offer)
@@ -127,7 +136,7 @@ async def apply(request: Request) -> Response:
     """CSRF, honeypot, the form's checks, the consent texts' version, fill time, rate
     limit, the stamp's single use: like the interest form, in the page's language."""
     svc = services(request)
-    offer = _offer(request)
+    offer = await _offer(request)
     if offer.kind not in OFFER_PURPOSE:
         raise HTTPException(405)
     formdata = await read_form(request)

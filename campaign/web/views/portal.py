@@ -19,7 +19,7 @@ from ...core.clock import local_today
 from ...core.i18n import gettext as _
 from ...core.vocab import FOLLOW_UP, INTERESTS
 from ...delivery import outbox
-from ...leads import followup
+from ...leads import applications, followup, live_offers
 from ...portal import cases, charts, figures, outcomes, targets
 from ...portal.cases import Case, Filters, Viewer, record_action
 from ...portal.casework import case_work
@@ -75,6 +75,16 @@ async def _case_or_404(request: Request, viewer: Viewer) -> Case:
     return found
 
 
+async def _application(request: Request, lead_id: int) -> list[str]:
+    """What an offer application asked for (offer, dates, seat), as the lead mail says."""
+    db = services(request).db
+    applied = await applications.standing(db, lead_id)
+    if applied is None:
+        return []
+    offers = await live_offers.merged(db, content(request).offers)
+    return applications.describe(applied, offers, content(request).region)
+
+
 async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: int = 200,
                      **extra: Any) -> Response:
     return render(request, "partner/lead.html", {
@@ -83,7 +93,8 @@ async def _lead_page(request: Request, viewer: Viewer, case: Case, status_code: 
         "quiz": content(request).quizzes.get(case.quiz or ""),
         "work": await case_work(services(request).db, viewer, case.id),
         "target": _target(case, services(request).clock.now()),
-        "reply": await composer(request, viewer, case), **extra,
+        "reply": await composer(request, viewer, case),
+        "application": await _application(request, case.id), **extra,
     }, status_code=status_code, viewer=viewer)
 
 

@@ -9,7 +9,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...core.i18n import gettext as _
-from ...portal import pages, review
+from ...leads import live_offers
+from ...portal import offer_edits, pages, review
 from ...portal.cases import Viewer
 from .base import content, see_other, services
 from .pictures import figures
@@ -31,6 +32,11 @@ async def _items(request: Request) -> list[dict[str, object]]:
                                        p.payload)
             item["pictures"] = await figures(request,
                                              pages.PageEdit.from_payload(p.payload).pictures)
+        elif p.kind == offer_edits.KIND:  # against the offer families see now, if any
+            now = (await live_offers.merged(db, content(request).offers)).by_slug.get(p.target)
+            item["name"] = str(live_offers.from_payload(p.payload).title)
+            item["diff"] = review.diff(p.kind, live_offers.to_payload(now) if now else None,
+                                       p.payload)
         items.append(item)
     return items
 

@@ -293,7 +293,7 @@ async def result(request: Request) -> Response:
         "skilled_contact": skilled[0] if skilled else None,
         "share_path": result_path(request, quiz.slug, top3),
         "share_names": ", ".join(region.municipality_names(top3)),
-        "offers_for": teasers(request, [m.slug for m in ranking[:SHOWN_MATCHES]]),
+        "offers_for": await teasers(request, [m.slug for m in ranking[:SHOWN_MATCHES]]),
     })
     if not state["f"]:
         _count_after(response, request, quiz, "finished", state["t"])

@@ -18,7 +18,7 @@ async def landing(request: Request) -> Response:
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
         "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
-        **showcase_context(request),
+        **await showcase_context(request),
     })
 
 
@@ -46,7 +46,7 @@ async def municipality(request: Request) -> Response:
         "pictures": await figures(request, edit.pictures),
         "tourism": region.covering(slug, "tourism"),
         "sources": sorted(set(m.facts.sources.values())),
-        **showcase_context(request, slug),
+        **await showcase_context(request, slug),
     })
 
 
