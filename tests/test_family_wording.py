@@ -9,18 +9,7 @@ import pytest
 from markupsafe import escape
 
 from .support.app import shipped_content
-
-DEMO_WORDS = re.compile(r"\bDemo\b|Demo-|Beispieldaten|Voorbeeldgegevens|Sample data", re.I)
-
-
-def family_pages() -> list[str]:
-    c = shipped_content()
-    paths = ["/", "/datenschutz", "/impressum", "/leichte-sprache", "/leichte-sprache/interesse",
-             "/leichte-sprache/datenschutz", "/interesse", "/interesse/neuer-link"]
-    paths += [f"/region/{d}" for d in c.region.districts]
-    paths += [f"/orte/{m}" for m in c.region.municipalities]
-    paths += [f"/quiz/{q}" for q in c.quizzes]
-    return paths
+from .support.family import DEMO_WORDS, family_pages
 
 
 @pytest.mark.parametrize("prefix", ["", "/nl", "/en"])

@@ -176,7 +176,7 @@ def test_missing_state_links_back_to_the_start(client):
     for path in ("/quiz/familie/frage/1", "/quiz/familie/frage/3", "/quiz/pflege/ergebnis"):
         r = client.get(path)
         assert r.status_code == 400, path
-        assert "Wir finden eure bisherigen Antworten nicht" in r.text
+        assert "Wir finden Ihre bisherigen Antworten nicht" in r.text
         assert f'href="/quiz/{path.split("/")[2]}"' in r.text
 
 
