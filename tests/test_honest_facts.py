@@ -46,7 +46,7 @@ def test_no_shipped_fact_is_a_made_up_number():
 
 def test_municipality_page_shows_sources_and_nothing_for_unknown_facts(client):
     olpe = client.get("/orte/olpe").text
-    assert "24.651 Einwohner" in olpe and "Zensus 2022, Stichtag 15.05.2022" in olpe
+    assert "24.651 Einwohner" in olpe and "(Quelle: Zensus 2022, Stichtag 15.05.2022" in olpe
     assert "berechnet aus der Luftlinie" in olpe and "km Luftlinie" in olpe
     assert "<dt>Kitas</dt>" not in olpe and "<dt>Spielplätze</dt>" not in olpe
     winterberg = client.get("/orte/winterberg").text
