@@ -160,7 +160,7 @@ def replaced(**fields):
      "Unbekannte Auswahl: a"),
     ({"message": "x" * 2001}, "message", "höchstens 2000"),
     ({"message": "Hallo\x00"}, "message", "Steuerzeichen"),
-    ({"consents": "tourism"}, "consents", "gewählten Orte zu"),
+    ({"consents": "tourism"}, "consents", "Weitergabe an die Orte"),
     ({"consents": None, "municipalities": None}, "consents", "mindestens eine Weitergabe"),
 ])
 def test_each_rule_names_its_field(fields, field, words):

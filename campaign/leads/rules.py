@@ -111,7 +111,7 @@ def consent_problem(municipalities: Sequence[str], interests: Sequence[str],
 
 def consent_message(problem: str | None) -> str | None:
     if problem == "municipalities":
-        return _("Bitte stimmen Sie der Weitergabe an die gewählten Orte zu.")
+        return _("Bitte stimmen Sie der Weitergabe an die Orte zu.")
     if problem == "nobody":
         return _("Bitte kreuzen Sie mindestens eine Weitergabe an.")
     return None

@@ -31,6 +31,14 @@ def test_lead_form_fits_two_and_a_half_phone_screens(session_factory, prefix):
     assert axe_violations(s.page) == []
     assert sideways_overflow(s.page) == 0
 
+    # the longest case: two towns chosen on a town page, and the three errors again
+    s.goto(f"{prefix}/interesse?orte=olpe,attendorn")
+    s.page.locator("main form button[type=submit]").click()
+    s.page.wait_for_load_state()
+    assert s.page.locator("#municipalities-olpe").is_checked()
+    assert s.page.locator(".error-summary li").count() == 3
+    assert height(s.page) <= MAX_HEIGHT + 50  # "about 2,100"
+
 
 def test_folded_fields_open_on_demand_and_stay_open_with_an_answer(session_factory):
     s = session_factory(**PHONE)
