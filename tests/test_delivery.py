@@ -51,7 +51,7 @@ def test_lead_mail_reaches_every_recipient_with_the_family_details(mail_client, 
             assert "Arbeit in Medizin/Pflege" in part and "Winterberg, Olpe, Siegen" in part
             assert "3–5 Jahre, 6–9 Jahre" in part and "innerhalb eines Jahres" in part
             assert "Wintersport vor Ort" in part  # quiz outcome with its reason …
-            assert "Welcher Ort passt zu eurer Familie?" in part  # … and the quiz's title
+            assert "Welcher Ort passt zu Ihrer Familie?" in part  # … and the quiz's title
             assert "Übereinstimmung: 12 %" in part
             assert "Wir kommen im Mai." in part
             assert "/quittung/" in part

@@ -53,7 +53,7 @@ def test_a_start_stamp_stores_one_lead_only(stamped):
     bot = client.post("/interesse", data={**hidden, **valid_data(
         email="bot@example.com", name="Bot Beispiel")})
     assert bot.status_code == 409
-    assert "Dieses Formular habt ihr schon abgeschickt" in bot.text
+    assert "Dieses Formular haben Sie schon abgeschickt" in bot.text
     assert 'value="bot@example.com"' in bot.text  # the data is kept
     fresh = hidden_fields(bot.text)["started"]
     assert fresh and fresh != hidden["started"]

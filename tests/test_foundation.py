@@ -215,8 +215,8 @@ def _broken_copy(tmp_path: Path) -> Path:
 @pytest.mark.parametrize("breakage, expected", [
     (lambda d: (d / "orte/kreis-olpe.toml").write_text(
         (d / "orte/kreis-olpe.toml").read_text().replace(
-            'kitas = { value', 'kitaz = { value', 1)),
-     ["orte/kreis-olpe.toml", "ort 'attendorn'", "facts.kitas"]),
+            'rail_station = { value', 'rail_statoin = { value', 1)),
+     ["orte/kreis-olpe.toml", "ort 'attendorn'", "facts.rail_station"]),
     (lambda d: (d / "orte/kreis-olpe.toml").write_text(
         (d / "orte/kreis-olpe.toml").read_text().replace(
             'willkommen@olpe.example.org', 'willkommen at olpe', 1)),

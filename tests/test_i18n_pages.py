@@ -177,14 +177,15 @@ def test_dates_times_and_travel_times_follow_the_locale():
 
 def test_showcase_numbers_and_travel_times_are_localised(client):
     m = shipped_content().region.municipalities["attendorn"]
-    assert m.facts.population == 24500
+    assert m.facts.population == 23527  # Zensus 2022
     de = client.get("/orte/attendorn").text
     nl = client.get("/nl/orte/attendorn").text
     en = client.get("/en/orte/attendorn").text
-    assert "24.500 Einwohner" in de and "24.500 inwoners" in nl and "24,500 inhabitants" in en
-    assert "Keulen: ongeveer 85 minuten" in nl
-    assert "Cologne: about 85 minutes" in en
-    assert "Köln: etwa 85 Minuten" in de
+    assert "23.527 Einwohner" in de and "23.527 inwoners" in nl and "23,527 inhabitants" in en
+    assert m.facts.travel_minutes["koeln"] == 70  # from the coordinates
+    assert "Keulen: ongeveer 70 minuten" in nl
+    assert "Cologne: about 70 minutes" in en
+    assert "Köln: etwa 70 Minuten" in de
 
 
 # -- Leichte Sprache -------------------------------------------------------------------

@@ -201,7 +201,7 @@ def test_meine_daten_and_the_lead_page_agree_on_the_day_in_berlin(client):
                consents=("municipalities",))
     url = self_service_url(svc.mailer, svc.settings.secret_key, lead.public_id, "de")
     mine = page_text(client.get(url.removeprefix("http://testserver")).text)
-    assert f"Eure Anfrage Nr. {lead.number} vom 01.07.2026, 01:30" in mine
+    assert f"Ihre Anfrage Nr. {lead.number} vom 01.07.2026, 01:30" in mine
     assert "Gemeldet am 1. Juli 2026" in mine and "30.06.2026" not in mine
     assert "30. Juni" not in mine
     add_user(client, "olpe")

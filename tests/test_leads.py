@@ -74,7 +74,7 @@ def test_valid_lead_one_mail_confirm_once(mail_client, smtp, smtp_settings):
     mails = smtp.to("anna.beispiel@example.com")
     assert len(mails) == 1 and len(smtp.messages) == 1
     mail = mails[0]
-    assert "bestätigt" in mail["Subject"]
+    assert "bestätigen Sie" in mail["Subject"]
     assert mail.get_body(preferencelist=("html",)) is not None
     confirm = link_in(mail, "bestaetigen")
     assert "/meine-daten/" in mail.get_body(preferencelist=("plain",)).get_content()

@@ -160,8 +160,8 @@ def replaced(**fields):
      "Unbekannte Auswahl: a"),
     ({"message": "x" * 2001}, "message", "höchstens 2000"),
     ({"message": "Hallo\x00"}, "message", "Steuerzeichen"),
-    ({"consents": "tourism"}, "consents", "Orte gewählt"),
-    ({"consents": None, "municipalities": None}, "consents", "mindestens einer"),
+    ({"consents": "tourism"}, "consents", "Weitergabe an die Orte"),
+    ({"consents": None, "municipalities": None}, "consents", "mindestens eine Weitergabe"),
 ])
 def test_each_rule_names_its_field(fields, field, words):
     form = check(replaced(**fields))
@@ -195,7 +195,7 @@ def test_too_many_towns_and_errors_in_form_order():
     towns = tuple(f"ort{i}" for i in range(7))
     form = check(replaced(municipalities=list(towns), name=None, message="x\x01"), towns)
     assert list(form.errors) == ["name", "municipalities", "message"]
-    assert "höchstens 5 Orte (ihr habt 7 gewählt)" in form.errors["municipalities"][0]
+    assert "höchstens 5 Orte (Sie haben 7 gewählt)" in form.errors["municipalities"][0]
     assert [anchor for anchor, _, _ in form.error_list()] == [
         "name", "municipalities-group", "message"]
 

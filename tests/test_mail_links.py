@@ -61,7 +61,7 @@ def test_the_button_confirms_once_without_a_cookie_and_a_second_press_is_harmles
     assert confirmed.status == "confirmed" and confirmed.confirmed_at
     assert [r.org for r in rows_in(client, lead_recipients)] == ["olpe"]
     page = client.get(done.headers["location"])
-    assert "Wir haben eure Angaben jetzt weitergegeben" in page.text
+    assert "Wir haben Ihre Angaben jetzt weitergegeben" in page.text
     assert submit_buttons(page.text) == 0
     mails = count_in(client, outbox)
 

@@ -280,4 +280,4 @@ def test_the_services_mails_read_alike_in_every_reader(tools, client, settings, 
     read = _same_everywhere(files, tmp_path)
     subjects = [str(m["Subject"]) for m in read]
     assert any("Ayşe Özdemir „Jo“ (" in s for s in subjects)  # in the towns' subject
-    assert any("bestätigt" in s for s in subjects)
+    assert any("Bestätigt" in s for s in subjects)

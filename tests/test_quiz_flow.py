@@ -88,8 +88,7 @@ def test_family_walk_ranks_the_town_that_fits_the_facts_first(client):
     # allow exactly one such place, and it scores every weight of these answers.
     fits = [m.name for m in region.municipalities.values()
             if {"lakes", "mountains"} <= set(m.facts.landscape) and m.facts.winter_sports
-            and m.facts.size_class == "kleinstadt" and m.facts.rail_station
-            and m.facts.kitas >= 10 and m.facts.playgrounds >= 20]
+            and m.facts.size_class == "kleinstadt" and m.facts.rail_station]
     assert fits == ["Hilchenbach"]
     r = walk(client, "familie", FAMILY)
     assert r.status_code == 200
@@ -98,15 +97,16 @@ def test_family_walk_ranks_the_town_that_fits_the_facts_first(client):
     expected = score(shipped_content().quizzes["familie"], FAMILY,
                      region.municipalities.values())
     assert names == [m.name for m in expected[:5]]
-    assert "passt zu 100 %" in r.text
+    # Kitas are weighed but not known yet (no town has filled them in): nobody gets them
+    assert all(m.facts.kitas is None for m in region.municipalities.values())
+    assert f"passt zu {expected[0].percent} %" in r.text and expected[0].percent < 100
     assert "See in der Nähe" in r.text and 'href="/orte/hilchenbach"' in r.text
 
 
 def test_care_walk_in_dutch_ranks_closest_hospital_town_by_the_lake_first(client, app):
     region = shipped_content().region
     candidates = [m for m in region.municipalities.values()
-                  if m.facts.hospital and m.facts.rail_station and "lakes" in m.facts.landscape
-                  and m.facts.kitas >= 10 and m.facts.playgrounds >= 20]
+                  if m.facts.hospital and m.facts.rail_station and "lakes" in m.facts.landscape]
     nearest = min(m.facts.travel_minutes["koeln"] for m in candidates)
     winners = [m for m in candidates if m.facts.travel_minutes["koeln"] == nearest]
     assert len(winners) == 1
@@ -176,7 +176,7 @@ def test_missing_state_links_back_to_the_start(client):
     for path in ("/quiz/familie/frage/1", "/quiz/familie/frage/3", "/quiz/pflege/ergebnis"):
         r = client.get(path)
         assert r.status_code == 400, path
-        assert "Wir finden eure bisherigen Antworten nicht" in r.text
+        assert "Wir finden Ihre bisherigen Antworten nicht" in r.text
         assert f'href="/quiz/{path.split("/")[2]}"' in r.text
 
 

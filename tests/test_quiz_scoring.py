@@ -79,8 +79,10 @@ def test_all_options_of_a_multiple_choice_question():
     assert (first.slug, first.score, first.percent) == ("bach", 7.0, 64)
     assert (second.slug, second.score, second.percent) == ("aue", 6.0, 55)
     # equal contributions in feature-name order, at most three reasons
-    assert texts(first) == ["20 Kitas im Ort", "Wald vor der Haustür", "30 Minuten nach Dortmund"]
-    assert texts(second) == ["Bahnhof im Ort", "5 Kitas im Ort", "75 Minuten nach Dortmund"]
+    assert texts(first) == ["20 Kitas im Ort", "Wald vor der Haustür",
+                            "nach Dortmund etwa 30 Minuten mit dem Auto"]
+    assert texts(second) == ["Bahnhof im Ort", "5 Kitas im Ort",
+                             "nach Dortmund etwa 75 Minuten mit dem Auto"]
 
 
 def test_scale_answer_one_counts_nothing_and_reasons_translate():
@@ -88,9 +90,10 @@ def test_scale_answer_one_counts_nothing_and_reasons_translate():
     assert answer_weights(QUIZ, answers) == {"landscape:lakes": 3.0}
     aue = score(QUIZ, {"wasser": ["wald"], "bahn": ["5"], "extras": ["pendeln"]}, [AUE])[0]
     english = {"Bahnhof im Ort": "Railway station in town", "Dortmund": "Dortmund",
-               "%(minutes)s Minuten nach %(city)s": "%(minutes)s minutes to %(city)s"}
+               "nach %(city)s etwa %(minutes)s Minuten mit dem Auto":
+               "%(minutes)s minutes by car to %(city)s"}
     assert [r.text(english.get) for r in aue.reasons] == [
-        "Railway station in town", "75 minutes to Dortmund"]
+        "Railway station in town", "75 minutes by car to Dortmund"]
 
 
 def test_ties_are_broken_by_name_and_every_municipality_is_scored():

@@ -37,9 +37,12 @@ VALUE_FEATURES: dict[str, dict[str, str]] = {
         N_("Gemeinde auf dem Land"), N_("Überschaubare Kleinstadt"),
         N_("Mittelstadt mit allem Nötigen"), N_("Großstadt")))),
 }
-ANY_SCHOOL = N_("Weiterführende Schule im Ort")
+ANY_SCHOOL = N_("Weiterführende Schulen im Ort: %(schools)s")
+SCHOOL_NAMES = dict(zip(SCHOOLS, (N_("Gymnasium"), N_("Realschule"), N_("Gesamtschule"),
+                                  N_("Sekundarschule"), N_("Hauptschule"))))
 TRAVEL_TARGETS = (*CITIES, "nearest")
-TRAVEL_TEXT = N_("%(minutes)s Minuten nach %(city)s")
+TRAVEL_TEXT = N_("nach %(city)s etwa %(minutes)s Minuten mit dem Auto")
+TRAVEL_ESTIMATED_TEXT = N_("nach %(city)s etwa %(minutes)s Minuten mit dem Auto (geschätzt)")
 CITY_NAMES = {"dortmund": N_("Dortmund"), "koeln": N_("Köln"), "frankfurt": N_("Frankfurt")}
 COUNT_FEATURES = {
     "kitas": (KITA_TARGET, N_("%(num)s Kitas im Ort")),
@@ -86,8 +89,8 @@ def feature_value(name: str, facts: Facts) -> float:
         return 1.0 if getattr(facts, fact) else 0.0
     if fact in COUNT_FEATURES:
         target = COUNT_FEATURES[fact][0]
-        count: int = getattr(facts, fact)
-        return min(count, target) / target
+        count: int | None = getattr(facts, fact)
+        return 0.0 if count is None else min(count, target) / target
     if fact == "travel_minutes":
         minutes = _travel(facts, sub)[1]
         share = (TRAVEL_NONE - minutes) / (TRAVEL_NONE - TRAVEL_FULL)
@@ -115,9 +118,11 @@ class Reason:
             return gettext(COUNT_FEATURES[fact][1]) % dict(self.params)
         if fact == "travel_minutes":
             city = gettext(CITY_NAMES[self.params["city"]])
-            return gettext(TRAVEL_TEXT) % {"minutes": self.params["minutes"], "city": city}
+            text = TRAVEL_ESTIMATED_TEXT if self.params.get("estimated") else TRAVEL_TEXT
+            return gettext(text) % {"minutes": self.params["minutes"], "city": city}
         if fact == "secondary_schools" and not sub:
-            return gettext(ANY_SCHOOL)
+            schools = ", ".join(gettext(SCHOOL_NAMES[s]) for s in self.params["schools"])
+            return gettext(ANY_SCHOOL) % {"schools": schools}
         return gettext(VALUE_FEATURES[fact][sub])
 
 
@@ -127,5 +132,8 @@ def reason(feature: str, facts: Facts) -> Reason:
         return Reason(feature, {"num": getattr(facts, fact)})
     if fact == "travel_minutes":
         city, minutes = _travel(facts, sub)
-        return Reason(feature, {"city": city, "minutes": minutes})
+        return Reason(feature, {"city": city, "minutes": minutes,
+                                "estimated": facts.travel_estimated})
+    if fact == "secondary_schools" and not sub:
+        return Reason(feature, {"schools": facts.secondary_schools})
     return Reason(feature, {})

@@ -53,7 +53,9 @@ class Source:
 
 @dataclass(frozen=True)
 class Facts:
-    population: int
+    """What a family can check about a town. A fact that is ``None`` is not known yet:
+    pages show nothing for it and the quiz does not count it, until the town fills it in."""
+
     size_class: str
     landscape: tuple[str, ...]
     winter_sports: bool
@@ -61,10 +63,16 @@ class Facts:
     secondary_schools: tuple[str, ...]
     hospital: bool
     university_nearby: bool
-    travel_minutes: Mapping[str, int]
-    kitas: int
-    playgrounds: int
     swimming_pool: bool
+    # by car; computed from the coordinates unless the content gives them (travel_estimated)
+    travel_minutes: Mapping[str, int]
+    population: int | None = None
+    area_km2: float | None = None
+    kitas: int | None = None
+    playgrounds: int | None = None
+    motorway_exit: str | None = None
+    distance_km: Mapping[str, int] = field(default_factory=dict)
+    travel_estimated: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -73,7 +81,13 @@ class Facts:
         return city, self.travel_minutes[city]
 
 
-FACT_NAMES = tuple(f for f in Facts.__dataclass_fields__ if f != "sources")
+# Facts a content file may give; the optional ones may be left out (unknown).
+FACT_NAMES = tuple(f for f in Facts.__dataclass_fields__
+                   if f not in ("sources", "distance_km", "travel_estimated"))
+OPTIONAL_FACTS = ("population", "area_km2", "kitas", "playgrounds", "motorway_exit",
+                  "travel_minutes")
+# The source named for travel times computed from coordinates (region.toml [sources]).
+COMPUTED_SOURCE = "luftlinie"
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,13 @@ from typing import Any
 from ..core.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from ..core.vocab import ORG_KINDS
 from .checks import SLUG_RE, Checker, ContentError, read_toml
+from .distances import distances_km, travel_minutes
 from .model import (
     CITIES,
+    COMPUTED_SOURCE,
     FACT_NAMES,
     LANDSCAPES,
+    OPTIONAL_FACTS,
     SCHOOLS,
     SIZE_CLASSES,
     District,
@@ -77,7 +80,20 @@ def _travel(c: Checker, v: Any, fld: str) -> Mapping[str, int]:
     return MappingProxyType(dict(v))
 
 
+def _area(c: Checker, v: Any, fld: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < 10_000:
+        raise c.fail(fld, "expected square kilometres, e.g. 85.9")
+    return float(v)
+
+
+def _line(c: Checker, v: Any, fld: str) -> str:
+    if not isinstance(v, str) or not v.strip() or len(v) > 100:
+        raise c.fail(fld, "expected a short text")
+    return v.strip()
+
+
 FACT_CHECKS: dict[str, Callable[[Checker, Any, str], Any]] = {
+    "area_km2": _area, "motorway_exit": _line,
     "population": _nonneg_int, "kitas": _nonneg_int, "playgrounds": _nonneg_int,
     "winter_sports": _boolean, "rail_station": _boolean, "hospital": _boolean,
     "university_nearby": _boolean, "swimming_pool": _boolean,
@@ -86,13 +102,22 @@ FACT_CHECKS: dict[str, Callable[[Checker, Any, str], Any]] = {
 }
 
 
-def _facts(c: Checker, data: Any, sources: Mapping[str, Source]) -> Facts:
+def _facts(c: Checker, data: Any, sources: Mapping[str, Source],
+           lat: float, lon: float) -> Facts:
+    """The checked facts; travel times not given are computed from the coordinates."""
     if not isinstance(data, dict):
         raise c.fail("facts", "missing (add an [ort.facts] table)")
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = {"distance_km": MappingProxyType(distances_km(lat, lon))}
     srcs: dict[str, str] = {}
+    if "travel_minutes" not in data:
+        values["travel_minutes"] = MappingProxyType(travel_minutes(lat, lon))
+        values["travel_estimated"] = True
+        if COMPUTED_SOURCE in sources:
+            srcs["travel_minutes"] = COMPUTED_SOURCE
     for name in FACT_NAMES:
         fld = f"facts.{name}"
+        if name not in data and name in OPTIONAL_FACTS:
+            continue
         if name not in data:
             raise c.fail(fld, "missing")
         item = data[name]
@@ -217,6 +242,8 @@ def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
             highlights, hsource = _text_list(c, item, "highlights")
             if hsource not in sources:
                 raise c.fail("highlights.source", f"unknown source {hsource!r}")
+            lat = c.coordinate(item, "lat", *LAT_BOUNDS)
+            lon = c.coordinate(item, "lon", *LON_BOUNDS)
             municipalities[slug] = Municipality(
                 slug=slug,
                 name=c.get(item, "name", str),
@@ -226,9 +253,9 @@ def _load_municipalities(content_dir: Path, districts: Mapping[str, Any],
                 highlights_source=hsource,
                 contact_name=c.get(contact, "name", str, "contact."),
                 contact_email=c.email(contact, "email", "contact."),
-                facts=_facts(c, item.get("facts"), sources),
-                lat=c.coordinate(item, "lat", *LAT_BOUNDS),
-                lon=c.coordinate(item, "lon", *LON_BOUNDS),
+                facts=_facts(c, item.get("facts"), sources, lat, lon),
+                lat=lat,
+                lon=lon,
             )
             members[district].append(slug)
     return municipalities, members

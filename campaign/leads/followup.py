@@ -38,9 +38,9 @@ from .records import load
 from .services import Services
 
 CONSENT_GROUP = "followup"  # consent_events.grp of this consent
-CONSENT_VERSION = "1"
-CONSENT_TEXT = _l("Wir dürfen euch in zwölf Monaten ein einziges Mal fragen, wie es euch "
-                  "hier geht: drei kurze Fragen per E-Mail. Danach schreiben wir euch dazu "
+CONSENT_VERSION = "2"  # 2: the same question, in the "Sie" of every family page
+CONSENT_TEXT = _l("Wir dürfen Sie in zwölf Monaten ein einziges Mal fragen, wie es Ihnen "
+                  "hier geht: drei kurze Fragen per E-Mail. Danach schreiben wir Ihnen dazu "
                   "nicht mehr.")
 CONSENT_PURPOSE = "followup-consent"
 CONSENT_MAX_AGE = 183 * 24 * 3600  # half a year to decide
@@ -224,7 +224,7 @@ class Answer:
 
 NO_CHOICE = _l("Bitte wählt „ja“ oder „nein“.")
 NO_SCORE = _l("Bitte wählt eine Zahl von 1 bis 5.")
-TOO_LONG = _l("Bitte fasst euch kürzer (höchstens 2000 Zeichen).")
+TOO_LONG = _l("Bitte fassen Sie sich kürzer (höchstens 2000 Zeichen).")
 
 
 def parse_answer(form: Any) -> Answer | dict[str, _l]:

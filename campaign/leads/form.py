@@ -104,7 +104,7 @@ def at_most(limit: int) -> Check:
         chosen = field.data or []
         if len(chosen) > limit:
             raise StopValidation(
-                str(_l("Bitte wählt höchstens %(max)s Orte (ihr habt %(now)s gewählt)."))
+                str(_l("Bitte wählen Sie höchstens %(max)s Orte (Sie haben %(now)s gewählt)."))
                 % {"max": limit, "now": len(chosen)})
     return check
 
@@ -175,29 +175,29 @@ class LeadForm(Form):
     """The family's interest form."""
 
     name = StringField(_l("Name"), [
-        single_line, required(_l("Bitte gebt euren Namen an.")), max_length(100)],
+        single_line, required(_l("Bitte geben Sie Ihren Namen an.")), max_length(100)],
         filters=[_strip])
     email = EmailField(_l("E-Mail-Adresse"), [
-        single_line, required(_l("Bitte gebt eure E-Mail-Adresse an.")), max_length(254),
+        single_line, required(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")), max_length(254),
         email_syntax], filters=[_strip])
     phone = TelField(_l("Telefon (freiwillig)"), [single_line, max_length(40), phone_syntax],
                      filters=[_strip])
     adults = WholeNumberField(_l("Erwachsene"), [
         number_syntax, single_line,
-        required(_l("Bitte gebt an, wie viele Erwachsene umziehen würden.")), in_range(1, 10)],
+        required(_l("Bitte geben Sie an, wie viele Erwachsene umziehen würden.")), in_range(1, 10)],
         default=2)
     children = WholeNumberField(_l("Kinder"), [
         number_syntax, single_line,
-        required(_l("Bitte gebt die Zahl der Kinder an (0, wenn keine).")), in_range(0, 12)],
+        required(_l("Bitte geben Sie die Zahl der Kinder an (0, wenn keine).")), in_range(0, 12)],
         default=0)
     child_ages = Choices(_l("Alter der Kinder"), [offered, single_line],
                          choices=_choices(CHILD_AGES, CHILD_AGE_LABELS))
-    interests = Choices(_l("Was interessiert euch?"), [offered, single_line],
+    interests = Choices(_l("Was interessiert Sie?"), [offered, single_line],
                         choices=_choices(INTERESTS, INTEREST_LABELS))
     timeframe = OneChoice(_l("Wann könnte ein Umzug anstehen?"),
                           [one_of(TIMEFRAMES), single_line],
                           choices=_choices(TIMEFRAMES, TIMEFRAME_LABELS))
-    municipalities = Choices(_l("Orte, von denen ihr hören möchtet"),
+    municipalities = Choices(_l("Orte, von denen Sie hören möchten"),
                              [offered, single_line, at_most(MAX_MUNICIPALITIES)])
     message = TextAreaField(_l("Nachricht (freiwillig)"), [multi_line, max_length(2000)])
     consents = Choices(_l("Einwilligung"), [offered, single_line],
@@ -267,5 +267,5 @@ class LeadForm(Form):
 
 class ResendForm(Form):
     email = EmailField(_l("E-Mail-Adresse"), [
-        single_line, required(_l("Bitte gebt eure E-Mail-Adresse an.")), max_length(254),
+        single_line, required(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")), max_length(254),
         email_syntax], filters=[_strip])

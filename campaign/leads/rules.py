@@ -111,11 +111,9 @@ def consent_problem(municipalities: Sequence[str], interests: Sequence[str],
 
 def consent_message(problem: str | None) -> str | None:
     if problem == "municipalities":
-        return _("Ihr habt Orte gewählt: bitte stimmt der Weitergabe an diese Orte zu, "
-                 "sonst können sie sich nicht bei euch melden (oder nehmt die Orte heraus).")
+        return _("Bitte stimmen Sie der Weitergabe an die Orte zu.")
     if problem == "nobody":
-        return _("Bitte stimmt mindestens einer Weitergabe zu, sonst kann sich niemand bei "
-                 "euch melden. Ohne gewählten Ort ist das die Südwestfalen Agentur.")
+        return _("Bitte kreuzen Sie mindestens eine Weitergabe an.")
     return None
 
 

@@ -18,6 +18,7 @@ from .views import (
     booking,
     followup,
     health,
+    illustrations,
     leads,
     offers,
     pictures,
@@ -116,6 +117,11 @@ def routes() -> list[BaseRoute]:
         Route("/quittung/{token}", receipt.receipt_act, name="receipt_act", methods=POST),
         Route("/termin/{token}", booking.page, name="booking", methods=GET),
         Route("/termin/{token}", booking.act, name="booking_act", methods=POST),
+        # Drawn default pictures of the showcases
+        Route("/bilder/ort/{slug}.svg", illustrations.municipality,
+              name="illustration_municipality", methods=GET),
+        Route("/bilder/kreis/{slug}.svg", illustrations.district,
+              name="illustration_district", methods=GET),
         # Sharing and print campaigns
         Route("/teilen/bild/kampagne.png", share.image_default, name="share_image_default",
               methods=GET),

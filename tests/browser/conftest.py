@@ -97,7 +97,8 @@ class Session:
 
     def __init__(self, browser: Any, live: LiveServer, **options: Any) -> None:
         self.live = live
-        self.context = browser.new_context(base_url=live.url, locale="de-DE", **options)
+        options.setdefault("locale", "de-DE")
+        self.context = browser.new_context(base_url=live.url, **options)
         self.context.set_default_timeout(10_000)
         self.requests: list[str] = []
         self.console: list[str] = []

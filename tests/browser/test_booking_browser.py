@@ -70,7 +70,7 @@ def test_a_family_books_a_slot_a_clerk_offered_without_javascript(session_factor
     for box in page.locator("input[name=consents]").all():
         box.check()
     _click(page, "button", "Interesse absenden")
-    page.goto(_link_in_mail(mail_server, "bestätigt", "bestaetigen"))
+    page.goto(_link_in_mail(mail_server, "bestätigen Sie", "bestaetigen"))
     _click(page, "button", "Ja, Anfrage bestätigen")
 
     staff = session_factory(bypass_csp=True)  # bypass only to inject axe
@@ -101,12 +101,12 @@ def test_a_family_books_a_slot_a_clerk_offered_without_javascript(session_factor
     viewer.goto(link)
     check(viewer.page, "family booking page", phone=True)
     page.goto(link)
-    assert page.locator("fieldset legend").first.inner_text() == "Wählt einen Termin"
+    assert page.locator("fieldset legend").first.inner_text() == "Wählen Sie einen Termin"
     labels = page.locator("fieldset .choice label")
     assert labels.count() == 3
     labels.nth(1).click()  # the label selects its radio button
     _click(page, "button", "Termin buchen")
-    assert "Euer Termin ist gebucht" in page.locator("main").inner_text()
+    assert "Ihr Termin ist gebucht" in page.locator("main").inner_text()
     viewer.page.reload()
     check(viewer.page, "family booking page with a booking", phone=True)
 

@@ -144,7 +144,7 @@ def test_a_clerk_takes_moves_and_names_herself_and_the_family_sees_her(
     token = make_token(live.settings.secret_key, SELF_SERVICE_PURPOSE, case["public_id"])
     family.page.goto(f"/meine-daten/{token}")
     main = family.page.inner_text("main")
-    assert "Eure Ansprechperson" in main and "Anna Beispiel, Willkommenslotsin" in main
+    assert "Ihre Ansprechperson" in main and "Anna Beispiel, Willkommenslotsin" in main
     assert "02761 94 12-0" in main and CLERK not in main
     img = family.page.get_by_role("img", name="Anna Beispiel vor dem Rathaus")
     assert img.evaluate("i => i.naturalWidth") == 480

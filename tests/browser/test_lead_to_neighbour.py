@@ -154,7 +154,7 @@ def test_from_lead_to_neighbour(session_factory, mail_server, live, clerk):
     assert labels.count() == 3
     labels.nth(1).click()
     _click(page, "button", "Termin buchen")
-    assert "Euer Termin ist gebucht" in page.locator("main").inner_text()
+    assert "Ihr Termin ist gebucht" in page.locator("main").inner_text()
     check(page, "family booking page, booked")
 
     # 5. both invitations parse and describe the same event
@@ -196,7 +196,7 @@ def test_from_lead_to_neighbour(session_factory, mail_server, live, clerk):
         page.get_by_label("4", exact=True).check()
         page.fill("#feedback", "Die feste Ansprechperson hat geholfen.")
         _click(page, "button", "Antwort senden")
-        assert "Vielen Dank für eure Antwort" in page.locator("main").inner_text()
+        assert "Vielen Dank für Ihre Antwort" in page.locator("main").inner_text()
         check(page, "follow-up answered")
 
         # 8. the figures: one move, one family still here (a year on, the clerk's

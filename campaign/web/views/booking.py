@@ -116,7 +116,7 @@ async def act(request: Request) -> Response:
         return _problem(request, outcome, 410 if outcome == "gone" else 404)
     if outcome == "phone":
         return _page(request, conv, phone=phone, status=400, errors={"phone": _(
-            "Für einen Telefontermin brauchen wir eure Telefonnummer.")})
+            "Für einen Telefontermin brauchen wir Ihre Telefonnummer.")})
     fresh = await _conversation(request)  # what is still free now
     if isinstance(fresh, Response):
         return fresh

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from ...content.checks import SLUG_RE
+from ...content.model import Region
 from ...core import i18n, jobs
 from ...core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from ...core.vocab import (
@@ -109,6 +110,8 @@ def _form_page(request: Request, form: LeadForm, origin: Mapping[str, Any], *,
         "districts": [(d, region.in_district(d.slug), bool(chosen & set(d.municipalities)))
                       for d in region.districts.values()],
         "consent": c.consent,
+        "consent_names": _consent_names(region, [s for s in region.municipalities
+                                                 if s in chosen]),
         "interest_labels": INTEREST_LABELS,
         "timeframe_labels": TIMEFRAME_LABELS,
         "child_age_labels": CHILD_AGE_LABELS,
@@ -116,6 +119,13 @@ def _form_page(request: Request, form: LeadForm, origin: Mapping[str, Any], *,
         "outcome_names": region.municipality_names(
             [i["slug"] for i in outcome.get("top", [])[:3]]),
     }, status_code=status)
+
+
+def _consent_names(region: Region, chosen: list[str]) -> dict[str, list[str]]:
+    """Whom the consents for the chosen towns reach, by name: the towns and their
+    tourism association (shown beside the short consent labels)."""
+    tourism = {o.name: None for s in chosen for o in region.covering(s, "tourism")}
+    return {"municipalities": region.municipality_names(chosen), "tourism": list(tourism)}
 
 
 async def lead_form(request: Request) -> Response:

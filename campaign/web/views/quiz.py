@@ -100,13 +100,13 @@ def _state(request: Request, quiz: Quiz) -> dict[str, Any]:
         data = False
     href, label = _to_start(request, quiz)
     if data is False:
-        raise QuizProblem(400, _("Eure Antworten konnten nicht gelesen werden"),
+        raise QuizProblem(400, _("Ihre Antworten konnten nicht gelesen werden"),
                           _("Die gespeicherten Quiz-Antworten sind ungültig oder wurden "
                             "verändert. Bitte startet das Quiz noch einmal."),
                           href, label, clear=True)
-    raise QuizProblem(400, _("Wir finden eure bisherigen Antworten nicht"),
-                      _("Vielleicht ist das Quiz schon länger her, oder euer Browser speichert "
-                        "keine Cookies. Startet das Quiz einfach noch einmal."), href, label)
+    raise QuizProblem(400, _("Wir finden Ihre bisherigen Antworten nicht"),
+                      _("Vielleicht ist das Quiz schon länger her, oder Ihr Browser speichert "
+                        "keine Cookies. Starten Sie das Quiz einfach noch einmal."), href, label)
 
 
 def _save(request: Request, response: Response, quiz: Quiz, state: dict[str, Any]) -> Response:
@@ -244,7 +244,7 @@ async def answer(request: Request) -> Response:
     chosen = [str(v) for v in form.getlist("answer")]
     if not csrf_valid(request, form.get("csrf_token")):
         return _question_page(request, quiz, n, chosen, _(
-            "Das Formular ist abgelaufen. Bitte sendet eure Antwort noch einmal ab."))
+            "Das Formular ist abgelaufen. Bitte senden Sie Ihre Antwort noch einmal ab."))
     code = q.check(chosen)
     if code is not None:
         return _question_page(request, quiz, n, [v for v in chosen if v in q.values],

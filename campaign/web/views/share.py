@@ -133,7 +133,7 @@ async def qr_redirect(request: Request) -> Response:
     if place is None:
         raise HTTPException(404, detail=_(
             "Diesen Code kennen wir nicht. Vielleicht ist das Plakat schon älter – "
-            "auf der Startseite findet ihr alle Orte und das Quiz."))
+            "auf der Startseite finden Sie alle Orte und das Quiz."))
     if request.method == "GET":  # a HEAD probe is not a scan
         await places.count_scan(db, place.code)
     name, params, query = places.target(place)
