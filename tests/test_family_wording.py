@@ -10,10 +10,12 @@ from markupsafe import escape
 
 from .support.app import shipped_content
 from .support.family import DEMO_WORDS, family_pages
+from .support.offers import pin_offers_clock
 
 
 @pytest.mark.parametrize("prefix", ["", "/nl", "/en"])
 def test_no_family_page_says_demo_or_sample_data(client, prefix):
+    pin_offers_clock(client)
     found = {}
     for path in family_pages():
         response = client.get(prefix + path)

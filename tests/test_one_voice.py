@@ -14,6 +14,7 @@ from .support.booking import booking_link, days_ahead, offer, slot_choices
 from .support.casework import act, clerk, sign_in
 from .support.family import DEMO_WORDS, family_pages, mail_text, other_voice, visible_text
 from .support.forms import click, csrf_of, hidden_fields, link_in, valid_data
+from .support.offers import pin_offers_clock
 from .support.portal_cases import status_of
 
 LANGS = {"": "de", "/nl": "nl"}
@@ -38,6 +39,7 @@ def quiz_pages(client, prefix: str) -> list[str]:
 @pytest.mark.parametrize("prefix", list(LANGS))
 def test_family_pages_keep_one_form_of_address(client, prefix):
     lang = LANGS[prefix]
+    pin_offers_clock(client)
     found = {}
     pages = [(p, client.get(prefix + p).text) for p in family_pages()
              if not (lang == "nl" and p.startswith("/leichte-sprache"))]

@@ -8,6 +8,8 @@ import re
 from email.message import EmailMessage
 from html import unescape
 
+from campaign.content.offers import KINDS
+
 from .app import shipped_content
 
 DEMO_WORDS = re.compile(r"\bDemo\b|Demo-|Beispieldaten|Voorbeeldgegevens|Sample data", re.I)
@@ -21,12 +23,16 @@ FORMAL_NL = re.compile(r"(?<!/)\b(u|uw|U|Uw|kunt|hebt)\b")
 
 
 def family_pages() -> list[str]:
+    """Every public page type with each of its shipped entries. The offer pages need the
+    service clock inside the shipped offers' validity (``offers.pin_offers_clock``)."""
     c = shipped_content()
     paths = ["/", "/datenschutz", "/impressum", "/leichte-sprache", "/leichte-sprache/interesse",
              "/leichte-sprache/datenschutz", "/interesse", "/interesse/neuer-link"]
     paths += [f"/region/{d}" for d in c.region.districts]
     paths += [f"/orte/{m}" for m in c.region.municipalities]
     paths += [f"/quiz/{q}" for q in c.quizzes]
+    paths += ["/angebote"] + [f"/angebote/{kind}" for kind in KINDS]
+    paths += [f"/angebote/{o.kind}/{o.slug}" for o in c.offers.by_slug.values()]
     return paths
 
 
