@@ -171,8 +171,9 @@ class LeadData:
     consents: tuple[str, ...]
 
 
-class LeadForm(Form):
-    """The family's interest form."""
+class ContactFields(Form):
+    """Who the family is and how to reach it: the first fields of every family form
+    that makes a lead (the interest form and the offers' forms)."""
 
     name = StringField(_l("Name"), [
         single_line, required(_l("Bitte geben Sie Ihren Namen an.")), max_length(100)],
@@ -182,6 +183,11 @@ class LeadForm(Form):
         email_syntax], filters=[_strip])
     phone = TelField(_l("Telefon (freiwillig)"), [single_line, max_length(40), phone_syntax],
                      filters=[_strip])
+
+
+class LeadForm(ContactFields):
+    """The family's interest form."""
+
     adults = WholeNumberField(_l("Erwachsene"), [
         number_syntax, single_line,
         required(_l("Bitte geben Sie an, wie viele Erwachsene umziehen würden.")), in_range(1, 10)],

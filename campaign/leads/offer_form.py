@@ -10,14 +10,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from wtforms import Form
 from wtforms.fields import (
     BooleanField,
-    EmailField,
     HiddenField,
     SelectField,
     StringField,
-    TelField,
     TextAreaField,
 )
 from wtforms.validators import StopValidation
@@ -26,16 +23,15 @@ from ..content.offers import Offer
 from ..core.i18n import lazy_gettext as _l
 from .applications import Choice
 from .form import (
+    ContactFields,
     LeadData,
     WholeNumberField,
     _checked,
     _strip,
-    email_syntax,
     in_range,
     max_length,
     multi_line,
     number_syntax,
-    phone_syntax,
     required,
     single_line,
 )
@@ -45,17 +41,9 @@ from .routing import OFFER_PURPOSE
 INTERESTS_OF = {"probewohnen": ("wohnen",), "kennenlerntage": ("kita_schule",)}
 
 
-class OfferForm(Form):
+class OfferForm(ContactFields):
     """Name, address, family size, the dates (trial stay only) and one consent."""
 
-    name = StringField(_l("Name"), [
-        single_line, required(_l("Bitte geben Sie Ihren Namen an.")), max_length(100)],
-        filters=[_strip])
-    email = EmailField(_l("E-Mail-Adresse"), [
-        single_line, required(_l("Bitte geben Sie Ihre E-Mail-Adresse an.")), max_length(254),
-        email_syntax], filters=[_strip])
-    phone = TelField(_l("Telefon (freiwillig)"), [single_line, max_length(40), phone_syntax],
-                     filters=[_strip])
     adults = WholeNumberField(_l("Erwachsene"), [
         number_syntax, single_line,
         required(_l("Bitte geben Sie an, wie viele Erwachsene kommen.")), in_range(1, 10)],
