@@ -28,6 +28,7 @@ from .views import (
     portal_auth,
     portal_case,
     portal_compare,
+    portal_facts,
     portal_offers,
     portal_pages,
     portal_pool,
@@ -172,6 +173,10 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/partner/seite/bilder", portal_pages.picture_arrange,
               name="partner_page_pictures", methods=POST),
+        # A municipality's facts with sources (proposals for the agency's review)
+        Route("/partner/fakten", portal_facts.facts_form, name="partner_facts", methods=GET),
+        Route("/partner/fakten", portal_facts.facts_save, name="partner_facts_save",
+              methods=POST),
         # Partners' offers (proposals for the agency's review; ending takes effect at once)
         Route("/partner/angebote", portal_offers.offers_page, name="partner_offers", methods=GET),
         Route("/partner/angebote/neu/{kind}", portal_offers.new_form, name="partner_offer_new",
