@@ -75,3 +75,15 @@ def test_a_story_without_title_or_with_a_photo_without_alt_text_is_sent_back(cli
     r = _story(client, token, b"not a picture", alt="Ein Bild")
     assert r.status_code == 400 and 'href="#picture"' in r.text
     assert _story(client, token).status_code == 303  # a story needs no photo
+
+
+def test_a_german_only_story_is_marked_german_on_the_dutch_pages(client):
+    author = clerk(client, "winterberg", "Anna Beispiel")
+    agency = add_user(client, AGENCY, role="admin", email="freigabe@agentur.example")
+    assert _story(client, sign_in(client, author)).status_code == 303
+    token = sign_in(client, agency)
+    [proposal] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    client.post(f"/partner/freigaben/{proposal.id}", data={"csrf_token": token, "approve": "1",
+                                                           "comment": ""})
+    assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/nl/orte/winterberg").text
+    assert f"<h3>{TITLE}</h3>" in client.get("/orte/winterberg").text
