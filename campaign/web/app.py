@@ -33,7 +33,7 @@ from ..portal.overdue import queue_overdue_reminders
 from ..reach.share import cache_dir, prune_cards
 from . import errors
 from .middleware import BodyLimit, BodyTooLarge, Language, SecurityHeaders
-from .routes import ARTICLE_PATH, PHOTO_PATH, PICTURE_PATH, routes
+from .routes import ARTICLE_PATH, PHOTO_PATH, PICTURE_PATH, STORY_PATH, routes
 from .templating import Renderer
 
 log = logging.getLogger("campaign")
@@ -145,6 +145,7 @@ def create_app(settings: Settings | None = None, content: Content | None = None)
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes,
                                larger={PHOTO_PATH: photos.MAX_UPLOAD + 64 * 1024,
                                        PICTURE_PATH: pictures.MAX_UPLOAD + 64 * 1024,
+                                       STORY_PATH: pictures.MAX_UPLOAD + 64 * 1024,
                                        ARTICLE_PATH: howtos.MAX_UPLOAD + 64 * 1024})],
         exception_handlers={HTTPException: errors.http_error, BodyTooLarge: errors.too_large,
                             ClientDisconnect: errors.client_gone,

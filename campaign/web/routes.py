@@ -28,6 +28,7 @@ from .views import (
     portal_auth,
     portal_case,
     portal_compare,
+    portal_facts,
     portal_offers,
     portal_pages,
     portal_pool,
@@ -35,6 +36,7 @@ from .views import (
     portal_replies,
     portal_review,
     portal_slots,
+    portal_stories,
     portal_targets,
     portal_team,
     quiz,
@@ -50,6 +52,7 @@ PHOTO_PATH = "/partner/profil/foto"
 PICTURE_PATH = "/partner/seite/bild"  # and the one that uploads a picture of a page
 # The form that writes a how-to with its attachments (``portal.howtos.MAX_UPLOAD``).
 ARTICLE_PATH = "/partner/wissen/neu"
+STORY_PATH = "/partner/geschichte"  # a town's own story, with an optional photo
 
 
 class IdConvertor(Convertor[int]):
@@ -172,6 +175,14 @@ def routes() -> list[BaseRoute]:
               methods=POST),
         Route("/partner/seite/bilder", portal_pages.picture_arrange,
               name="partner_page_pictures", methods=POST),
+        # A municipality's facts with sources (proposals for the agency's review)
+        Route("/partner/fakten", portal_facts.facts_form, name="partner_facts", methods=GET),
+        Route("/partner/fakten", portal_facts.facts_save, name="partner_facts_save",
+              methods=POST),
+        Route("/partner/geschichte", portal_stories.story_form, name="partner_story",
+              methods=GET),
+        Route(STORY_PATH, portal_stories.story_save, name="partner_story_save",
+              methods=POST),
         # Partners' offers (proposals for the agency's review; ending takes effect at once)
         Route("/partner/angebote", portal_offers.offers_page, name="partner_offers", methods=GET),
         Route("/partner/angebote/neu/{kind}", portal_offers.new_form, name="partner_offer_new",

@@ -20,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...content.offers import KINDS, Offer, Offers, current_offer, current_offers
-from ...content.stories import picture, stories_of
 from ...core import i18n, jobs
 from ...core.clock import local_today
 from ...leads import lifecycle, live_offers, stamps
@@ -28,6 +27,7 @@ from ...leads.offer_form import OfferForm
 from ...leads.routing import OFFER_PURPOSE
 from ..csrf import CSRF_FIELD, csrf_valid
 from .base import client_address, content, read_form, render, see_other, services
+from .portal_stories import stories_shown
 
 log = logging.getLogger("campaign.offers")
 HOUR = timedelta(hours=1)
@@ -52,16 +52,12 @@ async def showcase_context(request: Request, municipality: str | None = None
                            ) -> dict[str, Any]:
     """What ``showcase/_offers.html`` and ``showcase/_stories.html`` show: the offers
     of one municipality (or how many of each kind there are) and its stories."""
-    c = content(request)
     offers = current_offers(await offers_now(request), _now(request),
                             municipality=municipality)
-    stories = stories_of(c.stories, municipality)
     return {
         "offers_here": offers,
         "offer_counts": {k: len([o for o in offers if o.kind == k]) for k in KINDS},
-        "stories_here": [(s, c.region.municipalities[s.municipality],
-                          picture(s, c.region.municipalities[s.municipality]))
-                         for s in stories],
+        "stories_here": await stories_shown(request, municipality),
     }
 
 

@@ -26,7 +26,8 @@ from .pictures import figures
 from .portal_auth import portal, render
 
 
-def _municipality(request: Request, viewer: Viewer) -> Municipality:
+def municipality_of(request: Request, viewer: Viewer) -> Municipality:
+    """The municipality the signed-in staff work for (403 for other organisations)."""
     org = content(request).region.organisations.get(viewer.org)
     municipalities = content(request).region.municipalities
     if org is None or org.kind != "municipality" or org.slug not in municipalities:
@@ -61,13 +62,13 @@ async def _propose(request: Request, viewer: Viewer, m: Municipality, edit: Page
 
 @portal()
 async def page_form(request: Request, viewer: Viewer) -> Response:
-    return await _page(request, viewer, _municipality(request, viewer))
+    return await _page(request, viewer, municipality_of(request, viewer))
 
 
 @portal()
 async def page_save(request: Request, viewer: Viewer) -> Response:
     """The texts and the contact person, as a proposal (pictures stay as they are)."""
-    m = _municipality(request, viewer)
+    m = municipality_of(request, viewer)
     form = request.state.form
     draft = await pages.draft(services(request).db, m)
     edit = PageEdit({lang: pages.clean_text(str(form.get(f"welcome_{lang}", "")))
@@ -84,7 +85,7 @@ async def page_save(request: Request, viewer: Viewer) -> Response:
 @portal()
 async def picture_upload(request: Request, viewer: Viewer) -> Response:
     """A new picture (checked and re-encoded on a thread) added to the proposal."""
-    m = _municipality(request, viewer)
+    m = municipality_of(request, viewer)
     svc = services(request)
     form = request.state.form
     alt, credit = clean(str(form.get("alt", ""))), clean(str(form.get("credit", "")))
@@ -116,7 +117,7 @@ async def picture_upload(request: Request, viewer: Viewer) -> Response:
 @portal()
 async def picture_arrange(request: Request, viewer: Viewer) -> Response:
     """Remove a picture or move it up or down (one button per action and picture)."""
-    m = _municipality(request, viewer)
+    m = municipality_of(request, viewer)
     form = request.state.form
     edit = await pages.draft(services(request).db, m)
     order = list(edit.pictures)

@@ -37,6 +37,8 @@ async def _items(request: Request) -> list[dict[str, object]]:
             item["name"] = str(live_offers.from_payload(p.payload).title)
             item["diff"] = review.diff(p.kind, live_offers.to_payload(now) if now else None,
                                        p.payload)
+        if "name" not in item and p.target in region.municipalities:
+            item["name"] = region.municipalities[p.target].name
         items.append(item)
     return items
 

@@ -20,6 +20,7 @@ from ...core.db import DatabaseUnavailable
 from ...core.i18n import gettext as _
 from ...core.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from ...core.vocab import SKILLED_WORK_INTEREST
+from ...portal import facts
 from ...quiz.outcome import make_outcome_token
 from ...quiz.scoring import score
 from ...reach import funnel
@@ -273,7 +274,9 @@ async def result(request: Request) -> Response:
                           _("Frage %(n)s ist noch offen.") % {"n": first},
                           *_to_question(request, quiz, first))
     region = content(request).region
-    ranking = score(quiz, state["a"], region.municipalities.values())
+    # The towns' approved facts, read per request so that every instance ranks alike.
+    towns = await facts.merged(services(request).db, region.municipalities)
+    ranking = score(quiz, state["a"], towns.values())
     token = make_outcome_token(services(request).settings.secret_key, quiz, ranking)
     lead_query: dict[str, str] = {"orte": ",".join(m.slug for m in ranking[:3]),
                                   "quiz": quiz.slug, "ergebnis": token, **state["t"]}
@@ -285,7 +288,7 @@ async def result(request: Request) -> Response:
     response = render(request, "quiz/result.html", {
         "quiz": quiz,
         "ranking": ranking,
-        "matches": [{"match": m, "municipality": region.municipalities[m.slug],
+        "matches": [{"match": m, "municipality": towns[m.slug],
                      "district": region.district_of(m.slug),
                      "reasons": [r.text(_) for r in m.reasons]}
                     for m in ranking[:SHOWN_MATCHES]],

@@ -6,8 +6,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ...content.model import Text
 from ...content.regionmap import region_map
-from ...portal import pages
+from ...portal import facts, pages
 from .base import content, render, services
 from .offers import showcase_context
 from .pictures import figures
@@ -40,12 +41,21 @@ async def municipality(request: Request) -> Response:
         raise HTTPException(404)
     # The agency-approved edit, read on every request so that every instance agrees.
     edit = await pages.current(services(request).db, region.municipalities[slug])
-    m = pages.shown(region.municipalities[slug], edit)
+    stated = await facts.current(services(request).db, slug)
+    m = facts.apply(pages.shown(region.municipalities[slug], edit), stated)
+    # Where each fact comes from: the content's named sources (not the campaign's own
+    # estimates), and for the facts the town stated, the source it gave.
+    fact_sources = {k: region.sources[v].label for k, v in m.facts.sources.items()
+                    if v in region.sources and not region.sources[v].demo}
+    stated_sources = {k: Text({"de": v}) for k, v in stated.sources.items()}
     return render(request, "showcase/municipality.html", {
         "region": region, "m": m, "district": region.districts[m.district],
         "pictures": await figures(request, edit.pictures),
         "tourism": region.covering(slug, "tourism"),
-        "sources": sorted(set(m.facts.sources.values())),
+        "sources": [region.sources[s].label for s in sorted(set(m.facts.sources.values()))
+                    if s in region.sources]
+        + [Text({"de": s}) for s in sorted(set(stated.sources.values()))],
+        "fact_sources": {**fact_sources, **stated_sources}, "stated": stated_sources,
         **await showcase_context(request, slug),
     })
 

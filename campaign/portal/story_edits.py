@@ -1,0 +1,115 @@
+"""A municipality's own story of a family who came, proposed by its staff: title,
+text, the family as described (e.g. "Familie M., aus Dortmund") and an optional
+photo with alt text and credit.
+
+The shipped stories (``content.stories``) are examples; once the agency approves a
+town's own story (``portal.review``) it replaces that town's examples on the
+landing and municipality pages, and is not marked as an example. The rules here
+are pure functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..core.db import Database
+from ..core.schema import published_pages
+from . import pages, review
+from .pages import PictureRef
+
+KIND = "municipality_story"
+LIMITS = {"title": 120, "family": 80, "came_from": 80, "text": 1200}
+
+
+@dataclass(frozen=True)
+class StoryEdit:
+    title: str
+    family: str  # how the family is named, e.g. "Familie M."
+    came_from: str  # e.g. "aus Dortmund" (may be empty)
+    text: str
+    picture: PictureRef | None = None
+
+    def payload(self) -> dict[str, Any]:
+        pic = self.picture
+        return {"title": self.title, "family": self.family, "came_from": self.came_from,
+                "text": self.text,
+                "picture": {"key": pic.key, "alt": pic.alt, "credit": pic.credit} if pic
+                else None}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any] | None) -> StoryEdit | None:
+        if not data:
+            return None
+        pic = data.get("picture")
+        return cls(str(data.get("title", "")), str(data.get("family", "")),
+                   str(data.get("came_from", "")), str(data.get("text", "")),
+                   PictureRef(str(pic["key"]), str(pic.get("alt", "")),
+                              str(pic.get("credit", ""))) if isinstance(pic, dict) else None)
+
+
+def owner(slug: str) -> str:
+    """What the pictures of a town's story are stored under."""
+    return f"{KIND}:{slug}"
+
+
+def problems(edit: StoryEdit) -> dict[str, str]:
+    """Fields that are not acceptable, with German msgids (the portal is German)."""
+    errors: dict[str, str] = {}
+    required = {"title": "Bitte geben Sie eine Überschrift ein.",
+                "family": "Bitte beschreiben Sie die Familie, z. B. „Familie M.“.",
+                "text": "Bitte erzählen Sie die Geschichte."}
+    for name, limit in LIMITS.items():
+        value: str = getattr(edit, name)
+        if not value and name in required:
+            errors[name] = required[name]
+        elif len(value) > limit:
+            errors[name] = f"Bitte höchstens {limit} Zeichen."
+        elif not value.replace("\n", "").isprintable():
+            errors[name] = "Bitte verwenden Sie keine Steuerzeichen."
+    return errors
+
+
+def lines(payload: dict[str, Any]) -> list[str]:
+    """The story as text lines, for the reviewer's diff."""
+    edit = StoryEdit.from_payload(payload)
+    if edit is None:
+        return []
+    out = [f"Überschrift: {edit.title}", f"Familie: {edit.family} {edit.came_from}".rstrip()]
+    out += [f"Text: {line}" for line in edit.text.split("\n")]
+    if edit.picture:
+        p = edit.picture
+        out.append(f"Bild: {p.alt} (Foto: {p.credit}) [{p.key[:8]}]")
+    return out
+
+
+def _keys(payload: dict[str, Any]) -> set[str]:
+    edit = StoryEdit.from_payload(payload)
+    return {edit.picture.key} if edit and edit.picture else set()
+
+
+review.register(review.Kind(KIND, "Geschichte einer Kommune", lines, _keys,
+                            page="/partner/geschichte"))
+clean_text = pages.clean_text
+
+
+async def draft(db: Database, slug: str) -> StoryEdit | None:
+    """What the staff edit: the pending proposal, else the approved story, else none."""
+    waiting = await review.pending(db, KIND, slug)
+    return StoryEdit.from_payload(waiting.payload if waiting
+                                  else await review.published(db, KIND, slug))
+
+
+async def published_all(db: Database) -> dict[str, StoryEdit]:
+    """Every town's approved story (one query, read per request: every instance agrees)."""
+    rows = await db.all(sa.select(published_pages.c.target, published_pages.c.payload)
+                        .where(published_pages.c.kind == KIND))
+    out = {}
+    for row in rows:
+        edit = StoryEdit.from_payload(dict(row.payload))
+        if edit is not None and not problems(edit):
+            out[str(row.target)] = edit
+    return out

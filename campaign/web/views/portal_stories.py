@@ -1,0 +1,108 @@
+"""A municipality's staff propose their own story of a family who came (with an
+optional photo); once the agency approves, it replaces the town's example stories
+on the landing and municipality pages."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ...content.model import Municipality, Text
+from ...content.stories import Story, picture, stories_of
+from ...core.i18n import gettext as _
+from ...portal import pages, pictures, review, story_edits
+from ...portal.cases import Viewer
+from ...portal.pages import PictureRef
+from ...portal.photos import PhotoRefused
+from ...portal.profiles import clean
+from ...portal.story_edits import StoryEdit
+from .base import content, see_other, services
+from .pictures import figures
+from .portal_auth import portal, render
+from .portal_pages import municipality_of
+
+
+async def stories_shown(request: Request, municipality: str | None = None
+                        ) -> list[tuple[Story, Municipality, Any, Any]]:
+    """(story, town, drawn picture or None, photo or None) for ``showcase/_stories.html``:
+    a town's approved own story in place of its shipped examples."""
+    c = content(request)
+    own = await story_edits.published_all(services(request).db)
+    out: list[tuple[Story, Municipality, Any, Any]] = []
+    for slug, edit in own.items():
+        if municipality in (None, slug) and slug in c.region.municipalities:
+            photo = await figures(request, (edit.picture,)) if edit.picture else []
+            story = Story(f"eigene-{slug}", slug, edit.family, Text({"de": edit.title}),
+                          Text({"de": edit.came_from}), Text({"de": edit.text}),
+                          Text({"de": edit.picture.alt if edit.picture else ""}), 0, 0, False)
+            out.append((story, c.region.municipalities[slug], None,
+                        photo[0] if photo else None))
+    for s in stories_of(c.stories, municipality):
+        if s.municipality not in own:
+            town = c.region.municipalities[s.municipality]
+            out.append((s, town, picture(s, town), None))
+    return out
+
+
+async def _page(request: Request, viewer: Viewer, m: Municipality,
+                edit: StoryEdit | None = None, errors: dict[str, str] | None = None,
+                status: int = 200, upload: dict[str, str] | None = None) -> Response:
+    db = services(request).db
+    draft = await story_edits.draft(db, m.slug)
+    edit = edit or draft or StoryEdit("", "", "", "")
+    photos = await figures(request, (draft.picture,)) if draft and draft.picture else []
+    return render(request, "partner/story_edit.html", {
+        "m": m, "edit": edit, "errors": errors or {}, "nav": "page",
+        "upload": upload or {"alt": "", "credit": ""},
+        "photo": photos[0] if photos else None,
+        "pending": await review.pending(db, story_edits.KIND, m.slug),
+        "decision": await review.latest_decision(db, story_edits.KIND, m.slug),
+        "saved": request.query_params.get("saved", ""),
+    }, status_code=status, viewer=viewer)
+
+
+@portal()
+async def story_form(request: Request, viewer: Viewer) -> Response:
+    return await _page(request, viewer, municipality_of(request, viewer))
+
+
+@portal()
+async def story_save(request: Request, viewer: Viewer) -> Response:
+    """The story as a proposal; a new photo (checked and re-encoded on a thread)
+    replaces the old one, "remove" takes it away."""
+    assert viewer.user is not None
+    m = municipality_of(request, viewer)
+    svc = services(request)
+    form = request.state.form
+    draft = await story_edits.draft(svc.db, m.slug)
+    edit = StoryEdit(clean(str(form.get("title", ""))), clean(str(form.get("family", ""))),
+                     clean(str(form.get("came_from", ""))),
+                     pages.clean_text(str(form.get("text", ""))),
+                     None if form.get("remove_picture") or draft is None else draft.picture)
+    errors: dict[str, str] = dict(story_edits.problems(edit))
+    alt, credit = clean(str(form.get("alt", ""))), clean(str(form.get("credit", "")))
+    upload = (await request.form()).get("picture")
+    data = await upload.read(pictures.MAX_UPLOAD + 1) if isinstance(upload, UploadFile) else b""
+    variants: list[pictures.Variant] = []
+    if data:
+        errors.update(pages.picture_problems(alt, credit))
+        if not errors:
+            try:
+                variants = await asyncio.to_thread(pictures.encode, data)
+            except PhotoRefused as refused:
+                errors["picture"] = str(refused)
+    if errors:
+        return await _page(request, viewer, m, edit, {k: _(v) for k, v in errors.items()},
+                           400, {"alt": alt, "credit": credit})
+    if variants:
+        key = await pictures.store(svc.db, story_edits.owner(m.slug), variants, svc.clock.now())
+        edit = StoryEdit(edit.title, edit.family, edit.came_from, edit.text,
+                         PictureRef(key, alt, credit))
+    await review.propose(svc.db, story_edits.KIND, m.slug, edit.payload(), viewer.user,
+                         viewer.user.email, svc.clock.now())
+    await review.forget_pictures(svc.db, story_edits.KIND, m.slug)
+    return see_other(request, "partner_story", {"saved": "1"})
