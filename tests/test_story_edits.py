@@ -86,4 +86,6 @@ def test_a_german_only_story_is_marked_german_on_the_dutch_pages(client):
     client.post(f"/partner/freigaben/{proposal.id}", data={"csrf_token": token, "approve": "1",
                                                            "comment": ""})
     assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/nl/orte/winterberg").text
-    assert f"<h3>{TITLE}</h3>" in client.get("/orte/winterberg").text
+    assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/orte/winterberg").text
+    shipped = client.get("/nl/orte/olpe").text  # a shipped story with its Dutch text
+    assert '<h3 lang="nl">' in shipped and '<h3 lang="de">' not in shipped
