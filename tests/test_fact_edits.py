@@ -34,6 +34,7 @@ def test_stated_facts_reach_the_page_and_the_quiz_only_after_approval(client):
     agency = add_user(client, AGENCY, role="admin", email="freigabe@agentur.example")
     token = sign_in(client, author)
     before = client.get("/orte/olsberg").text
+    assert "10.512 Einwohner" not in client.get("/region/hochsauerlandkreis").text
     outcome_before = _outcome(client)
     assert "45 Kitas im Ort" not in outcome_before
 
@@ -54,6 +55,8 @@ def test_stated_facts_reach_the_page_and_the_quiz_only_after_approval(client):
     family = client.get("/orte/olsberg").text
     assert f"<dd>45 <span class=\"muted\">(Quelle: {SOURCE})</span></dd>" in family
     assert "10.512 Einwohner" in family and "118,6 km²" in family
+    # the district page's short facts of the town say the same
+    assert "10.512 Einwohner" in client.get("/region/hochsauerlandkreis").text
     assert family.count(f"Quelle: {SOURCE}") >= 3
     outcome = _outcome(client)
     assert "45 Kitas im Ort" in outcome

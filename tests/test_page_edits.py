@@ -12,8 +12,9 @@ import re
 from PIL import Image
 
 from campaign.core.schema import page_proposals, picture_variants, pictures, published_pages
+from campaign.reach.share import make_result_token
 
-from .support.app import count_in, deliver, rows_in
+from .support.app import count_in, deliver, rows_in, services
 from .support.casework import clerk, sign_in
 from .support.pictures import SECRET, photo
 from .support.portal import AGENCY, add_user
@@ -51,6 +52,8 @@ def test_an_edit_reaches_families_only_after_the_agency_approves(mail_client, sm
     agency = _agency(client)
     token = sign_in(client, author)
     before = client.get("/orte/olsberg").text
+    shared = make_result_token(services(client).settings.secret_key, "familie", ["olsberg"])
+    assert NEW_TEXT not in client.get(f"/teilen/{shared}").text
     assert _propose_text(client, token).status_code == 303
     assert _upload(client, token, photo()).status_code == 303
     page = client.get("/partner/seite").text
@@ -69,6 +72,9 @@ def test_an_edit_reaches_families_only_after_the_agency_approves(mail_client, sm
 
     family = client.get("/orte/olsberg").text
     assert NEW_TEXT in family and "Willkommensbüro Olsberg" in family
+    # a shared quiz result naming the town shows the same welcome text
+    shared = make_result_token(services(client).settings.secret_key, "familie", ["olsberg"])
+    assert NEW_TEXT in client.get(f"/teilen/{shared}").text
     assert 'alt="Kinder spielen am See"' in family and "Foto: Stadt Olsberg" in family
     assert '<source type="image/webp"' in family and 'loading="lazy"' in family
     deliver(client)

@@ -15,6 +15,7 @@ from ...content.model import Municipality
 from ...core import i18n
 from ...core.i18n import gettext as _
 from ...core.tokens import TokenExpired, TokenInvalid
+from ...portal import pages
 from ...reach import places
 from ...reach.share import Card, cache_dir, cached_card, make_result_token, read_result_token
 from ..templating import path_for
@@ -105,6 +106,8 @@ async def result_page(request: Request) -> Response:
         return render(request, "share/expired.html", {"quiz": _quiz(request, None)},
                       status_code=410)
     token = request.path_params["token"]
+    db = services(request).db  # the welcome texts families see on the towns' own pages
+    found = [pages.shown(m, await pages.current(db, m)) for m in found]
     return render(request, "share/result.html", {
         "share_url": services(request).settings.base_url
         + path_for(request, "share_result", token=token),

@@ -28,9 +28,12 @@ async def district(request: Request) -> Response:
     slug = request.path_params["district"]
     if slug not in region.districts:
         raise HTTPException(404)
+    # The towns' key facts as they stated them, once the agency approved (as on their pages).
+    towns = await facts.merged(services(request).db, region.municipalities)
     return render(request, "showcase/district.html", {
         "region": region, "district": region.districts[slug],
-        "municipalities": region.in_district(slug), "rmap": region_map(region, slug),
+        "municipalities": [towns[m.slug] for m in region.in_district(slug)],
+        "rmap": region_map(region, slug),
     })
 
 
