@@ -12,6 +12,8 @@ from .support.pages import quiz_walk
 from .support.portal import AGENCY, add_user
 
 SOURCE = "Stadtverwaltung Olsberg, Stand 2026"
+KITA = "Kita Sonnenblume, Mo–Fr 7–16:30 Uhr"
+TRAIN = "RE 57 nach Dortmund, 55 Minuten, stündlich"
 
 
 def _facts(client, token: str, **fields: str):
@@ -39,7 +41,8 @@ def test_stated_facts_reach_the_page_and_the_quiz_only_after_approval(client):
     assert "45 Kitas im Ort" not in outcome_before
 
     r = _facts(client, token, kitas="45", kitas_source=SOURCE, population="10.512",
-               population_source=SOURCE, area_km2="118,6", area_km2_source=SOURCE)
+               population_source=SOURCE, area_km2="118,6", area_km2_source=SOURCE,
+               kita_named=KITA, kita_named_source=SOURCE, train=TRAIN, train_source=SOURCE)
     assert r.status_code == 303, r.text[:2000]
     assert "wartet auf Freigabe" in client.get("/partner/fakten").text
     assert client.get("/orte/olsberg").text == before
@@ -48,6 +51,7 @@ def test_stated_facts_reach_the_page_and_the_quiz_only_after_approval(client):
     token = sign_in(client, agency)
     queue = client.get("/partner/freigaben").text
     assert "Fakten einer Kommune: Olsberg" in queue and f"Kitas: 45 (Quelle: {SOURCE})" in queue
+    assert f"Eine Kita mit Öffnungszeiten: {KITA} (Quelle: {SOURCE})" in queue
     [proposal] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
     assert client.post(f"/partner/freigaben/{proposal.id}", data={
         "csrf_token": token, "approve": "1", "comment": ""}).status_code == 303
@@ -59,7 +63,12 @@ def test_stated_facts_reach_the_page_and_the_quiz_only_after_approval(client):
     assert "10.512 Einwohner" in client.get("/region/hochsauerlandkreis").text
     assert family.count(f"Quelle: {SOURCE}") >= 3
     outcome = _outcome(client)
-    assert "45 Kitas im Ort" in outcome
+    assert f"45 Kitas im Ort, zum Beispiel: {KITA}" in outcome
+    # what the town named, on its page too, marked as German on a Dutch page
+    assert f"<span lang=\"de\">{TRAIN}</span>" in family
+    dutch = client.get("/nl/orte/olsberg").text
+    assert f"<dt>Met de trein</dt><dd><span lang=\"de\">{TRAIN}</span>" in dutch
+    assert f"<span lang=\"de\">{KITA}</span>" in dutch
     assert outcome.index('href="/orte/olsberg"') < outcome.index("45 Kitas im Ort")
 
 

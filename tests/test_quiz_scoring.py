@@ -96,6 +96,27 @@ def test_scale_answer_one_counts_nothing_and_reasons_translate():
         "Railway station in town", "75 minutes by car to Dortmund"]
 
 
+def test_reasons_name_the_kita_and_the_train_the_town_stated():
+    """A family can look up what the reason names: the town's own words, in any language."""
+    aue = place("aue", "Aue", rail_station=True, kitas=5,
+                kita_named="Kita Sonnenblume, Mo–Fr 7–16:30 Uhr",
+                train="RE 57 nach Dortmund, 55 Minuten, stündlich")
+    match = score(QUIZ, {"wasser": ["wald"], "bahn": ["5"], "extras": ["kita"]}, [aue])[0]
+    assert texts(match) == [
+        "Bahnhof im Ort: RE 57 nach Dortmund, 55 Minuten, stündlich",
+        "Wald vor der Haustür",
+        "5 Kitas im Ort, zum Beispiel: Kita Sonnenblume, Mo–Fr 7–16:30 Uhr"]
+    english = {"Bahnhof im Ort: %(named)s": "Railway station in town: %(named)s",
+               "%(num)s Kitas im Ort, zum Beispiel: %(named)s":
+               "%(num)s daycare centres, for example: %(named)s"}
+    assert [r.text(english.get) for r in match.reasons[::2]] == [
+        "Railway station in town: RE 57 nach Dortmund, 55 Minuten, stündlich",
+        "5 daycare centres, for example: Kita Sonnenblume, Mo–Fr 7–16:30 Uhr"]
+    # a named Kita does not make up for a count the town has not given: no reason, no score
+    unknown = place("aue", "Aue", kitas=None, kita_named="Kita Sonnenblume")
+    assert score(QUIZ, {"extras": ["kita"]}, [unknown])[0].reasons == ()
+
+
 def test_ties_are_broken_by_name_and_every_municipality_is_scored():
     same = {"landscape": ("lakes",)}
     places = [place("zell", "Zell", **same), place("oedingen", "Ödingen", **same),

@@ -48,6 +48,12 @@ COUNT_FEATURES = {
     "kitas": (KITA_TARGET, N_("%(num)s Kitas im Ort")),
     "playgrounds": (PLAYGROUND_TARGET, N_("%(num)s Spielplätze")),
 }
+# A reason names what a family can look up when the town has stated it (its own words,
+# in German): one Kita with its opening hours, the train from its station.
+NAMED_TEXT = {
+    "kitas": ("kita_named", N_("%(num)s Kitas im Ort, zum Beispiel: %(named)s")),
+    "rail_station": ("train", N_("Bahnhof im Ort: %(named)s")),
+}
 
 
 def feature_names() -> list[str]:
@@ -112,6 +118,8 @@ class Reason:
     def text(self, gettext: Callable[[str], str] = N_) -> str:
         """The reason in the language of ``gettext`` (German by default)."""
         fact, _, sub = self.feature.partition(":")
+        if self.params.get("named"):
+            return gettext(NAMED_TEXT[fact][1]) % dict(self.params)
         if fact in BOOLEAN_FEATURES:
             return gettext(BOOLEAN_FEATURES[fact])
         if fact in COUNT_FEATURES:
@@ -128,8 +136,11 @@ class Reason:
 
 def reason(feature: str, facts: Facts) -> Reason:
     fact, _, sub = feature.partition(":")
+    named = getattr(facts, NAMED_TEXT[fact][0]) if fact in NAMED_TEXT else None
     if fact in COUNT_FEATURES:
-        return Reason(feature, {"num": getattr(facts, fact)})
+        return Reason(feature, {"num": getattr(facts, fact), **({"named": named} if named else {})})
+    if named:
+        return Reason(feature, {"named": named})
     if fact == "travel_minutes":
         city, minutes = _travel(facts, sub)
         return Reason(feature, {"city": city, "minutes": minutes,

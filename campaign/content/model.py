@@ -71,6 +71,10 @@ class Facts:
     kitas: int | None = None
     playgrounds: int | None = None
     motorway_exit: str | None = None
+    # What a family can look up, as the town states it: one Kita with its opening
+    # hours, the train from the town's station (line, destination, travel time).
+    kita_named: str | None = None
+    train: str | None = None
     distance_km: Mapping[str, int] = field(default_factory=dict)
     travel_estimated: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
@@ -85,7 +89,7 @@ class Facts:
 FACT_NAMES = tuple(f for f in Facts.__dataclass_fields__
                    if f not in ("sources", "distance_km", "travel_estimated"))
 OPTIONAL_FACTS = ("population", "area_km2", "kitas", "playgrounds", "motorway_exit",
-                  "travel_minutes")
+                  "kita_named", "train", "travel_minutes")
 # The source named for travel times computed from coordinates (region.toml [sources]).
 COMPUTED_SOURCE = "luftlinie"
 

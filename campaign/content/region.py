@@ -93,7 +93,7 @@ def _line(c: Checker, v: Any, fld: str) -> str:
 
 
 FACT_CHECKS: dict[str, Callable[[Checker, Any, str], Any]] = {
-    "area_km2": _area, "motorway_exit": _line,
+    "area_km2": _area, "motorway_exit": _line, "kita_named": _line, "train": _line,
     "population": _nonneg_int, "kitas": _nonneg_int, "playgrounds": _nonneg_int,
     "winter_sports": _boolean, "rail_station": _boolean, "hospital": _boolean,
     "university_nearby": _boolean, "swimming_pool": _boolean,

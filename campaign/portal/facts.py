@@ -1,6 +1,6 @@
 """A municipality's facts as its staff state them, each with a source: population,
-area, Kitas, playgrounds, motorway exit, rail station, swimming pool, secondary
-schools, hospital.
+area, Kitas, playgrounds, motorway exit, one Kita with its opening hours, the train
+from the station, rail station, swimming pool, secondary schools, hospital.
 
 Only what the staff *state* is kept: a fact whose value they change or whose
 source they name. Everything else stays as the content files have it (the seed).
@@ -27,12 +27,13 @@ KIND = "municipality_facts"
 NUMBERS: dict[str, tuple[float, float]] = {  # sane ranges for a town of Südwestfalen
     "population": (1, 500_000), "area_km2": (0.1, 1_000),
     "kitas": (0, 300), "playgrounds": (0, 1_000)}
-TEXTS = ("motorway_exit",)
+TEXTS = ("motorway_exit", "kita_named", "train")
 FLAGS = ("rail_station", "swimming_pool", "hospital")
 EDITABLE = (*NUMBERS, *TEXTS, *FLAGS, "secondary_schools")
 LABELS = {  # German, for the reviewer's diff and the error summary
     "population": "Einwohner", "area_km2": "Fläche (km²)", "kitas": "Kitas",
     "playgrounds": "Spielplätze", "motorway_exit": "Autobahnanschluss",
+    "kita_named": "Eine Kita mit Öffnungszeiten", "train": "Mit dem Zug",
     "rail_station": "Bahnhof im Ort", "swimming_pool": "Schwimmbad im Ort",
     "secondary_schools": "Weiterführende Schulen", "hospital": "Krankenhaus im Ort"}
 SOURCE_MAX = 120

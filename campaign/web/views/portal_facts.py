@@ -36,7 +36,8 @@ async def _page(request: Request, viewer: Viewer, m: Municipality,
     shown = facts.apply(m, draft).facts
     return render(request, "partner/facts_edit.html", {
         "m": m, "nav": "page", "errors": errors or {}, "labels": facts.LABELS,
-        "typed": typed or _typed(m, draft), "numbers": facts.NUMBERS, "flags_names": facts.FLAGS,
+        "typed": typed or _typed(m, draft), "numbers": facts.NUMBERS, "texts": facts.TEXTS,
+        "flags_names": facts.FLAGS,
         "flags": flags if flags is not None else {n: getattr(shown, n) for n in facts.FLAGS},
         "schools": schools if schools is not None else shown.secondary_schools,
         "all_schools": SCHOOLS,
