@@ -109,7 +109,8 @@ def test_a_rejection_keeps_the_page_and_tells_the_author_why(mail_client, smtp):
     assert "wurde abgelehnt" in page and "Bitte ohne Werbung." in page
 
 
-def test_pictures_are_reencoded_without_metadata_and_cached_by_key(client):
+def test_pictures_are_reencoded_without_metadata_and_public_only_once_approved(client):
+    agency = _agency(client)
     token = sign_in(client, clerk(client, "olsberg", "Anna Beispiel"))
     assert _upload(client, token, photo()).status_code == 303
     variants = rows_in(client, picture_variants)
@@ -124,6 +125,20 @@ def test_pictures_are_reencoded_without_metadata_and_cached_by_key(client):
     page = client.get("/partner/seite").text
     src = re.search(r'<img src="(/bilder/[0-9a-f]{32}/480\.jpeg)"', page)
     assert src is not None
+    # waiting for review: the staff see it, nobody keeps it, anybody else gets a 404
+    r = client.get(src.group(1))
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.headers["cache-control"] == "private, no-store" and "etag" not in r.headers
+    cookies = dict(client.cookies)
+    client.cookies.clear()
+    assert client.get(src.group(1)).status_code == 404
+    assert client.get(src.group(1), headers={"If-None-Match": f'"{src.group(1)[8:40]}-480-jpeg"'}
+                      ).status_code == 404
+    client.cookies.update(cookies)
+
+    token = sign_in(client, agency)
+    assert _decide(client, token, "approve").status_code == 303
+    client.cookies.clear()
     r = client.get(src.group(1))
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     assert "immutable" in r.headers["cache-control"] and r.headers["etag"]

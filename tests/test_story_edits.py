@@ -59,8 +59,10 @@ def test_a_towns_story_replaces_its_examples_after_approval(client):
     assert OTHER_EXAMPLE_TOWN in landing and NOTE in landing  # other towns keep theirs
     [key] = [row.key for row in rows_in(client, pictures)]
     src = re.search(rf'<img src="([^"]*{key}[^"]*)"', town).group(1)
+    client.cookies.clear()  # a family, not signed in: the approved photo is public
     image = client.get(src)
     assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg"
+    assert "immutable" in image.headers["cache-control"]
     assert SECRET.encode() not in image.content  # re-encoded without metadata
 
 

@@ -109,6 +109,12 @@ async def described(db: Database, keys: list[str]) -> dict[str, Picture]:
     return found
 
 
+async def target_of(db: Database, key: str) -> str | None:
+    """What the picture was uploaded for (``kind:target``), or None when unknown."""
+    value = await db.scalar(sa.select(pictures.c.target).where(pictures.c.key == key))
+    return str(value) if value is not None else None
+
+
 async def variant(db: Database, key: str, width: int, fmt: str) -> bytes | None:
     row = await db.one(
         sa.select(picture_variants.c.data)

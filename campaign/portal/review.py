@@ -173,6 +173,16 @@ async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,
     return await get(svc.db, proposal_id)
 
 
+async def picture_published(db: Database, key: str) -> bool:
+    """Whether an approved page shows the picture: until then only staff may see it."""
+    owner = await pictures.target_of(db, key)
+    kind, _, target = (owner or "").partition(":")
+    if kind not in KINDS:
+        return False
+    payload = await published(db, kind, target)
+    return payload is not None and key in KINDS[kind].picture_keys(payload)
+
+
 async def forget_pictures(db: Database, kind: str, target: str) -> None:
     """Delete the target's pictures that neither the published page nor a pending
     proposal uses (removed, replaced or rejected ones)."""

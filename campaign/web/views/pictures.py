@@ -9,13 +9,16 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ...portal import pictures
+from ...portal import pictures, review
 from ...portal.pages import PictureRef
 from ..templating import route_path
 from .base import services
+from .portal_auth import signed_in
 
 # A variant never changes under its key: caches may keep it for a year.
 CACHED = {"Cache-Control": "public, max-age=31536000, immutable"}
+# A picture waiting for the agency's review is shown to signed-in staff only, never kept.
+PENDING = {"Cache-Control": "private, no-store"}
 # Pictures sit in a grid of columns about 20rem wide (static/css/site.css), one on a phone.
 SIZES = "(min-width: 40rem) 20rem, 100vw"
 
@@ -25,11 +28,17 @@ async def serve(request: Request) -> Response:
                        request.path_params["fmt"])
     if fmt not in pictures.MIME or len(key) != pictures.KEY_LEN or not key.isalnum():
         raise HTTPException(404)
-    etag = f'"{key}-{width}-{fmt}"'
-    headers = {**CACHED, "ETag": etag}
-    if etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
-    data = await pictures.variant(services(request).db, key, width, fmt)
+    db = services(request).db
+    if await review.picture_published(db, key):
+        etag = f'"{key}-{width}-{fmt}"'
+        headers = {**CACHED, "ETag": etag}
+        if etag in request.headers.get("if-none-match", ""):
+            return Response(status_code=304, headers=headers)
+    elif (await signed_in(request)).user is not None:
+        headers = PENDING
+    else:
+        raise HTTPException(404)
+    data = await pictures.variant(db, key, width, fmt)
     if data is None:
         raise HTTPException(404)
     return Response(data, media_type=pictures.MIME[fmt], headers=headers)
