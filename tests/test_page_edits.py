@@ -210,3 +210,32 @@ def test_only_municipality_staff_edit_and_only_the_agency_reviews(client):
     [p] = rows_in(client, page_proposals)
     r = client.post(f"/partner/freigaben/{p.id}", data={"csrf_token": token, "approve": "1"})
     assert r.status_code == 403 and count_in(client, published_pages) == 0
+
+
+def test_a_proposal_changed_while_the_agency_reads_it_is_not_published(client):
+    """The agency publishes only the version it read: an edit in between sends it back
+    to the queue with a notice, and nothing reaches families."""
+    author = clerk(client, "olsberg", "Anna Beispiel")
+    agency = _agency(client)
+    assert _propose_text(client, sign_in(client, author)).status_code == 303
+    token = sign_in(client, agency)
+    read = re.search(r'name="seen" value="([0-9a-f]{16})"', client.get("/partner/freigaben").text)
+    assert read is not None
+    later = "Willkommen! Diese Fassung hat die Agentur noch nicht gelesen."
+    assert _propose_text(client, sign_in(client, author), welcome_de=later).status_code == 303
+
+    token = sign_in(client, agency)
+    [proposal] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    r = client.post(f"/partner/freigaben/{proposal.id}", data={
+        "csrf_token": token, "approve": "1", "comment": "", "seen": read.group(1)})
+    assert r.status_code == 303 and r.headers["location"].endswith("done=changed")
+    assert count_in(client, published_pages) == 0
+    assert later not in client.get("/orte/olsberg").text
+    queue = client.get("/partner/freigaben?done=changed").text
+    assert "Der Vorschlag wurde geändert, während Sie ihn gelesen haben" in queue
+    assert later in queue
+    seen = re.search(r'name="seen" value="([0-9a-f]{16})"', queue).group(1)
+    assert seen != read.group(1)
+    assert client.post(f"/partner/freigaben/{proposal.id}", data={
+        "csrf_token": token, "approve": "1", "comment": "", "seen": seen}).status_code == 303
+    assert later in client.get("/orte/olsberg").text

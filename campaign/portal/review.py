@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -136,10 +138,22 @@ async def propose(db: Database, kind: str, target: str, payload: dict[str, Any],
     return proposal_id
 
 
+def version(payload: dict[str, Any]) -> str:
+    """A short fingerprint of a proposal's content, so a decision names what it read."""
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+class Changed(Exception):
+    """The proposal was changed after the reviewer saw it: what they decided on is gone."""
+
+
 async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,
-                 decider: User, now: datetime) -> Proposal | None:
+                 decider: User, now: datetime, seen: str | None = None) -> Proposal | None:
     """Approve (publish) or reject a pending proposal and queue the author's mail.
-    None when there is no such pending proposal (decided meanwhile elsewhere)."""
+    None when there is no such pending proposal (decided meanwhile elsewhere);
+    ``Changed`` when it was edited since ``seen`` (the ``version`` the reviewer read):
+    only what the reviewer read is ever published."""
     found = await get(svc.db, proposal_id)
     if found is None or found.status != "pending":
         return None
@@ -153,10 +167,14 @@ async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,
         message = await asyncio.to_thread(lambda: svc.mailer.build(
             to=author.email, subject=subject, text=text, html=html))
     async with svc.db.transaction() as conn:
-        still = (await conn.execute(svc.db.for_update(sa.select(page_proposals.c.status)
-                 .where(page_proposals.c.id == proposal_id)))).scalar()
-        if still != "pending":
+        still = (await conn.execute(svc.db.for_update(
+            sa.select(page_proposals.c.status, page_proposals.c.payload)
+            .where(page_proposals.c.id == proposal_id)))).one_or_none()
+        if still is None or still.status != "pending":
             return None
+        current = version(dict(still.payload))
+        if current != version(found.payload) or (seen is not None and current != seen):
+            raise Changed(proposal_id)
         await conn.execute(page_proposals.update().where(page_proposals.c.id == proposal_id)
                            .values(status=status, decided_at=now, decided_by=decider.email,
                                    comment=comment))

@@ -23,6 +23,7 @@ async def _items(request: Request) -> list[dict[str, object]]:
     items = []
     for p in await review.queue(db):
         item: dict[str, object] = {"p": p, "label": review.KINDS[p.kind].label,
+                                   "version": review.version(p.payload),
                                    "diff": review.diff(p.kind, await review.published(
                                        db, p.kind, p.target), p.payload), "pictures": []}
         if p.kind == pages.KIND and p.target in region.municipalities:
@@ -73,8 +74,12 @@ async def decide(request: Request, viewer: Viewer) -> Response:
     if len(comment) > review.COMMENT_MAX:
         return await _page(request, viewer, {proposal_id: _(
             "Der Kommentar darf höchstens 2000 Zeichen lang sein.")}, 400)
-    decided = await review.decide(svc, proposal_id, decision == "approve", comment,
-                                  viewer.user, svc.clock.now())
+    seen = str(form.get("seen", "")) or None  # the version of the proposal the reviewer read
+    try:
+        decided = await review.decide(svc, proposal_id, decision == "approve", comment,
+                                      viewer.user, svc.clock.now(), seen=seen)
+    except review.Changed:
+        return see_other(request, "partner_review", {"done": "changed"})
     if decided is None:
         return see_other(request, "partner_review", {"done": "gone"})
     return see_other(request, "partner_review", {"done": decided.status})
