@@ -19,6 +19,7 @@ from campaign.web.app import create_app
 from .support.app import count_in, rows_in, run, services, shipped_content
 from .support.casework import clerk, sign_in
 from .support.forms import csrf_of
+from .support.portal import AGENCY, add_user
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
@@ -168,3 +169,61 @@ def test_copy_db_takes_articles_and_their_search_to_postgresql(tmp_path, postgre
         assert "Kitaplätze" in page
         [attached] = rows_in(client, article_files)
         assert bytes(attached.data) == PDF
+
+
+def test_the_writing_organisation_edits_or_deletes_an_article_and_the_search_follows(client):
+    token = sign_in(client, clerk(client, "olpe"))
+    assert _write(client, token, "Probewohnen", "Eine Woche im Ferienhaus.", "wohnen", files=[
+        ("a.pdf", PDF, "application/pdf"), ("b.png", _png(), "image/png")]).status_code == 303
+    [row] = rows_in(client, articles)
+    first, second = sorted(f.id for f in rows_in(client, article_files))
+    page = client.get(f"/partner/wissen/{row.id}").text
+    assert f'href="/partner/wissen/{row.id}/bearbeiten"' in page
+    form = client.get(f"/partner/wissen/{row.id}/bearbeiten").text
+    assert 'value="Probewohnen"' in form and 'name="drop_files"' in form
+
+    empty = client.post(f"/partner/wissen/{row.id}/bearbeiten", data={
+        "csrf_token": token, "title": "", "body": "x"})
+    assert empty.status_code == 400 and 'href="#title"' in empty.text
+    r = client.post(f"/partner/wissen/{row.id}/bearbeiten", data={
+        "csrf_token": token, "title": "Probewohnen im Wohnwagen", "tags": "wohnen camping",
+        "body": "Ein Monat im Wohnwagen.", "drop_files": [str(first), "999"]})
+    assert r.status_code == 303 and r.headers["location"].endswith(f"/{row.id}?saved=1")
+    assert [f.id for f in rows_in(client, article_files)] == [second]
+    assert "Probewohnen" not in client.get("/partner/wissen", params={"q": "Ferienhaus"}).text
+    assert "Probewohnen im Wohnwagen" in client.get("/partner/wissen",
+                                                   params={"q": "Wohnwagen"}).text
+
+    # another municipality may read and mark it, not change or delete it
+    other = sign_in(client, clerk(client, "attendorn", email="a@attendorn.example.org"))
+    assert "bearbeiten" not in client.get(f"/partner/wissen/{row.id}").text
+    assert client.get(f"/partner/wissen/{row.id}/bearbeiten").status_code == 404
+    assert client.post(f"/partner/wissen/{row.id}/loeschen", data={
+        "csrf_token": other, "confirm": "1"}).status_code == 404
+    assert client.post(f"/partner/wissen/{row.id}/hilfreich",
+                       data={"csrf_token": other}).status_code == 303
+
+    token = sign_in(client, clerk(client, "olpe", email="o2@olpe.example.org"))
+    unsure = client.post(f"/partner/wissen/{row.id}/loeschen", data={"csrf_token": token})
+    assert unsure.status_code == 400 and 'id="confirm-error"' in unsure.text
+    assert count_in(client, articles) == 1
+    gone = client.post(f"/partner/wissen/{row.id}/loeschen",
+                       data={"csrf_token": token, "confirm": "1"})
+    assert gone.status_code == 303 and "deleted=1" in gone.headers["location"]
+    assert (count_in(client, articles), count_in(client, article_files),
+            count_in(client, article_marks)) == (0, 0, 0)
+    assert "Probewohnen im Wohnwagen" not in client.get("/partner/wissen",
+                                                       params={"q": "Wohnwagen"}).text
+    assert client.get(f"/partner/wissen/{row.id}").status_code == 404
+
+
+def test_the_agency_may_take_down_any_article(client):
+    token = sign_in(client, clerk(client, "olpe"))
+    assert _write(client, token, "Veraltet", "Nicht mehr gültig.").status_code == 303
+    [row] = rows_in(client, articles)
+    token = sign_in(client, add_user(client, AGENCY, role="admin", email="m@agentur.example"))
+    page = client.get(f"/partner/wissen/{row.id}").text
+    assert "Anleitung löschen" in page and "/bearbeiten" not in page  # not theirs to edit
+    assert client.post(f"/partner/wissen/{row.id}/loeschen", data={
+        "csrf_token": token, "confirm": "1"}).status_code == 303
+    assert count_in(client, articles) == 0

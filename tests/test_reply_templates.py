@@ -147,3 +147,26 @@ def test_an_erasure_clears_the_reply_and_keeps_the_count(client):
     [mail] = rows_in(client, outbox, outbox.c.kind == "reply")
     assert b"Weg" not in bytes(mail.message) and mail.recipient == ""
     assert count_in(client, template_uses) == 1  # no personal data: the figure stays
+
+
+def test_an_organisation_deletes_its_own_template_and_copies_stay(client):
+    token = sign_in(client, clerk(client, "olpe", email="o@olpe.example.org"))
+    assert _save(client, token, shared="1").status_code == 303
+    [original] = rows_in(client, reply_templates)
+    token = sign_in(client, clerk(client, "attendorn", email="a@attendorn.example.org"))
+    copied = client.post(f"/partner/vorlagen/{original.id}/kopieren", data={"csrf_token": token})
+    assert copied.status_code == 303
+    # nobody deletes another organisation's template
+    assert client.post(f"/partner/vorlagen/{original.id}/loeschen", data={
+        "csrf_token": token, "confirm": "1"}).status_code == 404
+
+    token = sign_in(client, "o@olpe.example.org")
+    assert "Vorlage löschen" in client.get(f"/partner/vorlagen/{original.id}").text
+    unsure = client.post(f"/partner/vorlagen/{original.id}/loeschen", data={"csrf_token": token})
+    assert unsure.status_code == 400 and 'aria-invalid="true"' in unsure.text
+    r = client.post(f"/partner/vorlagen/{original.id}/loeschen",
+                    data={"csrf_token": token, "confirm": "1"})
+    assert r.status_code == 303 and "deleted=1" in r.headers["location"]
+    [kept] = rows_in(client, reply_templates)
+    assert (kept.org, kept.origin_id, kept.origin_org) == ("attendorn", None, "olpe")
+    assert "Die Vorlage ist gelöscht." in client.get("/partner/vorlagen?deleted=1").text

@@ -126,6 +126,32 @@ async def create(db: Database, user_id: int, org: str, draft: Draft,
     return article_id
 
 
+async def update(db: Database, org: str, article_id: int, draft: Draft,
+                 drop_files: set[int], now: datetime) -> bool:
+    """Change the text and tags of one of ``org``'s articles and drop the attachments
+    named; False when it is no article of theirs."""
+    async with db.transaction() as conn:
+        changed = await conn.execute(articles.update().where(
+            articles.c.id == article_id, articles.c.org == org).values(
+            title=draft.title, body=draft.body, tags=" ".join(tags_of(draft.tags)),
+            updated_at=now))
+        if changed.rowcount != 1:
+            return False
+        if drop_files:
+            await conn.execute(article_files.delete().where(
+                article_files.c.article_id == article_id, article_files.c.id.in_(drop_files)))
+    return True
+
+
+async def delete(db: Database, article_id: int, org: str | None) -> bool:
+    """Delete an article of ``org`` (None: any, for the agency); its attachments and
+    marks go with it (ON DELETE CASCADE). False when there is no such article."""
+    where = [articles.c.id == article_id] + ([articles.c.org == org] if org else [])
+    async with db.transaction() as conn:
+        gone = await conn.execute(articles.delete().where(*where))
+    return bool(gone.rowcount == 1)
+
+
 def _listing(user_id: int) -> sa.Select[Any]:
     a, m = articles, article_marks
     helpful = sa.select(sa.func.count()).where(m.c.article_id == a.c.id).scalar_subquery()

@@ -163,6 +163,15 @@ async def save(db: Database, user: User, draft: Draft, now: datetime,
         return template_id if done.rowcount else None
 
 
+async def delete(db: Database, org: str, template_id: int) -> bool:
+    """Delete one of ``org``'s templates with its count of uses; copies others made of it
+    stay theirs (they only forget the original). False: no such template of ``org``."""
+    async with db.transaction() as conn:
+        gone = await conn.execute(reply_templates.delete().where(
+            reply_templates.c.id == template_id, reply_templates.c.org == org))
+    return bool(gone.rowcount == 1)
+
+
 async def copy(db: Database, user: User, template_id: int, now: datetime) -> int | None:
     """A copy of another organisation's shared template for the user's organisation to
     adapt (not shared itself); it remembers where it came from."""

@@ -30,11 +30,12 @@ def _draft(request: Request) -> Draft:
 
 def _page(request: Request, viewer: Viewer, templates: list[Template], draft: Draft,
           errors: dict[str, str] | None = None, status: int = 200,
-          editing: Template | None = None) -> Response:
+          editing: Template | None = None, delete_error: str = "") -> Response:
     return render(request, "partner/replies.html", {
         "templates": templates, "draft": draft, "errors": errors or {}, "editing": editing,
-        "categories": replies.CATEGORY_LABELS, "nav": "replies",
-        "saved": request.query_params.get("saved", "")}, status_code=status, viewer=viewer)
+        "categories": replies.CATEGORY_LABELS, "nav": "replies", "delete_error": delete_error,
+        "saved": request.query_params.get("saved", ""),
+        "deleted": request.query_params.get("deleted", "")}, status_code=status, viewer=viewer)
 
 
 @portal()
@@ -43,13 +44,18 @@ async def templates_page(request: Request, viewer: Viewer) -> Response:
     return _page(request, viewer, await replies.listing(svc.db, viewer.org), Draft())
 
 
-@portal()
-async def template_form(request: Request, viewer: Viewer) -> Response:
-    svc = services(request)
-    found = await replies.one(svc.db, viewer.org, request.path_params["template_id"])
+async def _own(request: Request, viewer: Viewer) -> tuple[Template, Draft]:
+    """The organisation's own template in the path (else 404), and its text as a draft."""
+    found = await replies.one(services(request).db, viewer.org,
+                              request.path_params["template_id"])
     if found is None or found.org != viewer.org:
         raise HTTPException(404)
-    draft = Draft(found.title, found.category, found.subject, found.body, found.shared)
+    return found, Draft(found.title, found.category, found.subject, found.body, found.shared)
+
+
+@portal()
+async def template_form(request: Request, viewer: Viewer) -> Response:
+    found, draft = await _own(request, viewer)
     return _page(request, viewer, [], draft, editing=found)
 
 
@@ -72,6 +78,17 @@ async def template_save(request: Request, viewer: Viewer) -> Response:
     if saved is None:
         raise HTTPException(404)
     return see_other(request, "partner_replies", {"saved": "1"})
+
+
+@portal()
+async def template_delete(request: Request, viewer: Viewer) -> Response:
+    """Delete one of the organisation's own templates, after a tick to confirm."""
+    found, draft = await _own(request, viewer)
+    if request.state.form.get("confirm") != "1":
+        return _page(request, viewer, [], draft, status=400, editing=found, delete_error=_(
+            "Bitte bestätigen Sie, dass die Vorlage gelöscht werden soll."))
+    await replies.delete(services(request).db, viewer.org, found.id)
+    return see_other(request, "partner_replies", {"deleted": "1"})
 
 
 @portal()
