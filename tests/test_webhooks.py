@@ -16,12 +16,14 @@ from campaign.cli import main as cli_main
 from campaign.core.schema import outbox
 from campaign.core.schema import webhooks as webhook_table
 from campaign.delivery import hooks_http, webhooks
-from campaign.leads import lifecycle, records
+from campaign.leads import followup, lifecycle, records
 from campaign.portal import cases, work
 
 from .support.api import Receiver
 from .support.app import deliver, rows_in, run, services
+from .support.casework import act, clerk, sign_in
 from .support.leads import add_lead
+from .support.portal_cases import lead
 
 
 def _add(client, url: str, org: str = "olpe") -> str:
@@ -167,3 +169,29 @@ def test_add_webhook_prints_the_secret_once(client, settings, monkeypatch, capsy
     secret = capsys.readouterr().out.split()[-1]
     (row,) = rows_in(client, webhook_table)
     assert row.secret == secret and row.url == "https://crm.example.org/"
+
+
+def test_a_family_that_stays_moves_the_stage_and_the_receiver_hears_of_it(client, settings):
+    """The one stage change no clerk makes: the family's "yes" a year after moving in."""
+    allowed = settings.with_(webhook_allow_private=True)
+    svc = services(client)
+    with Receiver() as receiver:
+        secret = _add(client, receiver.url)
+        lead_id = lead(client, ["olpe"], email="bleibt@example.org")
+        token = sign_in(client, clerk(client, "olpe"))
+        assert act(client, token, lead_id, "status", status="zugezogen").status_code == 303
+        run(client, followup.run_due, svc)
+        [public_id] = [r.public_id for r in rows_in(client, followup.leads,
+                                                    followup.leads.c.id == lead_id)]
+        assert run(client, followup.give_consent, svc, public_id) == "recorded"
+        svc.clock.offset += timedelta(days=366)
+        run(client, followup.run_due, svc)
+        assert run(client, followup.record_answer, svc, public_id,
+                   followup.Answer(True, 5, "Wir bleiben gern.")) == "recorded"
+        deliver(client, allowed, now=svc.clock.now())
+    stages = [(e["data"]["from_stage"], e["data"]["to_stage"]) for e in _events(receiver)
+              if e["event"] == "lead.stage_changed"]
+    assert stages == [("neu", "zugezogen"), ("zugezogen", "geblieben")]
+    last = receiver.received[-1]
+    assert _verify(secret, last.body, last.headers["X-Campaign-Signature"])
+    assert b"bleibt@example.org" not in last.body and "Wir bleiben".encode() not in last.body
