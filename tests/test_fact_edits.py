@@ -4,6 +4,8 @@ page shows each stated fact with its source and the quiz ranks with it."""
 
 from __future__ import annotations
 
+import re
+
 from campaign.core.schema import page_proposals
 
 from .support.app import rows_in, shipped_content
@@ -90,3 +92,17 @@ def test_other_organisations_cannot_state_a_towns_facts(client):
     token = sign_in(client, clerk(client, "sauerland-tourismus", "Tom Beispiel"))
     r = client.post("/partner/fakten", data={"csrf_token": token, "kitas": "3"})
     assert r.status_code == 403 and "den Kommunen vorbehalten" in r.text
+
+
+def test_facts_saved_meanwhile_by_a_colleague_are_not_overwritten_unseen(client):
+    first = sign_in(client, clerk(client, "olsberg", "Anna Beispiel"))
+    form = client.get("/partner/fakten").text
+    based_on = re.search(r'name="based_on" value="([0-9a-f]*)"', form).group(1)
+    other = sign_in(client, clerk(client, "olsberg", "Ben Beispiel", email="b@olsberg.example"))
+    assert _facts(client, other, kitas="12", kitas_source=SOURCE).status_code == 303
+    first = sign_in(client, "staff@olsberg.example.org")
+    r = _facts(client, first, kitas="9", kitas_source=SOURCE, based_on=based_on)
+    assert r.status_code == 409 and f"Kitas: 12 (Quelle: {SOURCE})" in r.text
+    assert 'value="9"' in r.text  # what she typed, to send again
+    [waiting] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    assert waiting.payload["values"]["kitas"] == 12

@@ -239,3 +239,44 @@ def test_a_proposal_changed_while_the_agency_reads_it_is_not_published(client):
     assert client.post(f"/partner/freigaben/{proposal.id}", data={
         "csrf_token": token, "approve": "1", "comment": "", "seen": seen}).status_code == 303
     assert later in client.get("/orte/olsberg").text
+
+
+def _based_on(html: str) -> str:
+    found = re.search(r'name="based_on" value="([0-9a-f]*)"', html)
+    assert found is not None
+    return found.group(1)
+
+
+def test_two_clerks_editing_at_once_never_overwrite_each_other_unseen(client):
+    """The second save of a form filled before the first is sent back (409) with the
+    other clerk's text beside what was typed; sent again, it replaces it knowingly."""
+    anna = clerk(client, "olsberg", "Anna Beispiel", email="anna@olsberg.example.org")
+    ben = clerk(client, "olsberg", "Ben Beispiel", email="ben@olsberg.example.org")
+    token = sign_in(client, anna)
+    annas_form = _based_on(client.get("/partner/seite").text)
+    assert annas_form == ""  # nothing waits yet
+
+    bens = "Bens Fassung: Olsberg hat den schönsten Kurpark."
+    token_b = sign_in(client, ben)
+    assert _propose_text(client, token_b, welcome_de=bens,
+                         based_on=_based_on(client.get("/partner/seite").text)
+                         ).status_code == 303
+    assert _upload(client, token_b, photo()).status_code == 303  # pictures are no conflict
+
+    annas = "Annas Fassung: Willkommen zwischen Wald und Wasser."
+    token = sign_in(client, anna)
+    invalid = _propose_text(client, token, welcome_de=annas, contact_email="x",
+                            based_on=annas_form)
+    assert invalid.status_code == 400 and _based_on(invalid.text) == annas_form  # still hers
+    r = _propose_text(client, token, welcome_de=annas, based_on=annas_form)
+    assert r.status_code == 409
+    assert "Während Sie geschrieben haben, hat ben@olsberg.example.org" in r.text
+    assert bens in r.text and annas in r.text  # theirs to read, hers still in the form
+    [waiting] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    assert waiting.payload["welcome"]["de"] == bens
+
+    again = _propose_text(client, token, welcome_de=annas, based_on=_based_on(r.text))
+    assert again.status_code == 303
+    [waiting] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    assert waiting.payload["welcome"]["de"] == annas
+    assert len(waiting.payload["pictures"]) == 1  # Ben's picture stayed

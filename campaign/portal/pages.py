@@ -120,7 +120,10 @@ def lines(payload: dict[str, Any]) -> list[str]:
 
 review.register(review.Kind(KIND, "Seite einer Kommune", lines,
                             lambda payload: {p.key for p in
-                                             PageEdit.from_payload(payload).pictures}))
+                                             PageEdit.from_payload(payload).pictures},
+                            # the texts; pictures are added and moved one by one
+                            edited=lambda payload: {k: v for k, v in payload.items()
+                                                    if k != "pictures"}))
 
 
 async def current(db: Database, m: Municipality) -> PageEdit:

@@ -15,7 +15,7 @@ import asyncio
 import difflib
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,9 @@ class Kind:
     lines: Callable[[dict[str, Any]], list[str]]  # the payload as text lines for the diff
     picture_keys: Callable[[dict[str, Any]], set[str]] = lambda payload: set()
     page: str = "/partner/seite"  # where the author edits it (the decision mail links there)
+    # The part of the payload its form edits (two staff editing it at once must not
+    # overwrite each other's work unseen: ``propose(based_on=…)``).
+    edited: Callable[[dict[str, Any]], dict[str, Any]] = lambda payload: payload
 
 
 KINDS: dict[str, Kind] = {}
@@ -116,14 +119,52 @@ async def queue(db: Database) -> list[Proposal]:
     return [Proposal.from_row(r) for r in rows]
 
 
+@dataclass(frozen=True)
+class Conflict:
+    """What someone else saved while an editor was writing (shown beside their form)."""
+
+    author: str
+    updated_at: datetime
+    lines: list[str]
+
+
+async def conflict(db: Database, kind: str, target: str) -> Conflict | None:
+    """The proposal waiting now, or the decision taken meanwhile, as a ``Conflict``."""
+    waiting = await pending(db, kind, target)
+    if waiting is not None:
+        return Conflict(waiting.author, waiting.updated_at, KINDS[kind].lines(waiting.payload))
+    decided = await latest_decision(db, kind, target)
+    if decided is None or decided.decided_at is None:
+        return None
+    return Conflict(decided.decided_by or "", decided.decided_at, [])
+
+
+def form_version(waiting: Proposal | None) -> str:
+    """What an edit form was filled from: the waiting proposal's edited part ('' for
+    none); the form sends it back as ``based_on``."""
+    return version(KINDS[waiting.kind].edited(waiting.payload)) if waiting else ""
+
+
+def posted_version(form: Mapping[str, Any]) -> str | None:
+    """The ``based_on`` an edit form sent back; None when it sent none (nothing to check)."""
+    value = form.get("based_on")
+    return None if value is None else str(value)[:16]
+
+
 async def propose(db: Database, kind: str, target: str, payload: dict[str, Any], user: User,
-                  author: str, now: datetime) -> int:
-    """Store ``payload`` as the pending proposal (updating one that waits already)."""
+                  author: str, now: datetime, based_on: str | None = None) -> int:
+    """Store ``payload`` as the pending proposal (updating one that waits already).
+    ``Changed`` when ``based_on`` (``form_version`` of the form) is no longer what
+    waits: someone else saved in between, and their work is not overwritten unseen."""
     async with db.transaction() as conn:
-        existing = (await conn.execute(db.for_update(
-            sa.select(page_proposals.c.id).where(
+        row = (await conn.execute(db.for_update(
+            sa.select(page_proposals.c.id, page_proposals.c.payload).where(
                 page_proposals.c.kind == kind, page_proposals.c.target == target,
-                page_proposals.c.status == "pending")))).scalar()
+                page_proposals.c.status == "pending")))).one_or_none()
+        existing = row.id if row is not None else None
+        if based_on is not None and based_on != (
+                version(KINDS[kind].edited(dict(row.payload))) if row is not None else ""):
+            raise Changed(existing)
         if existing is not None:
             await conn.execute(page_proposals.update().where(page_proposals.c.id == existing)
                                .values(payload=payload, user_id=user.id, author=author,
@@ -145,7 +186,8 @@ def version(payload: dict[str, Any]) -> str:
 
 
 class Changed(Exception):
-    """The proposal was changed after the reviewer saw it: what they decided on is gone."""
+    """The proposal was changed after the reviewer or an editor read it: what they
+    decided on, or built their edit on, is gone."""
 
 
 async def decide(svc: Services, proposal_id: int, approve: bool, comment: str,

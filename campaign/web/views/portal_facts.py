@@ -30,9 +30,11 @@ def _typed(m: Municipality, edit: facts.FactsEdit) -> dict[str, str]:
 async def _page(request: Request, viewer: Viewer, m: Municipality,
                 typed: dict[str, str] | None = None, flags: dict[str, bool] | None = None,
                 schools: tuple[str, ...] | None = None, errors: dict[str, str] | None = None,
-                status: int = 200) -> Response:
+                status: int = 200, based_on: str | None = None,
+                conflict: review.Conflict | None = None) -> Response:
     db = services(request).db
     draft = await facts.draft(db, m.slug)
+    pending = await review.pending(db, facts.KIND, m.slug)
     shown = facts.apply(m, draft).facts
     return render(request, "partner/facts_edit.html", {
         "m": m, "nav": "page", "errors": errors or {}, "labels": facts.LABELS,
@@ -41,7 +43,8 @@ async def _page(request: Request, viewer: Viewer, m: Municipality,
         "flags": flags if flags is not None else {n: getattr(shown, n) for n in facts.FLAGS},
         "schools": schools if schools is not None else shown.secondary_schools,
         "all_schools": SCHOOLS,
-        "pending": await review.pending(db, facts.KIND, m.slug),
+        "pending": pending, "conflict": conflict,
+        "based_on": review.form_version(pending) if based_on is None else based_on,
         "decision": await review.latest_decision(db, facts.KIND, m.slug),
         "saved": request.query_params.get("saved", ""),
     }, status_code=status, viewer=viewer)
@@ -60,12 +63,17 @@ async def facts_save(request: Request, viewer: Viewer) -> Response:
     form = request.state.form
     chosen = [str(v) for v in form.getlist("secondary_schools")]
     edit, errors, typed = facts.read(form, chosen, m)
+    flags = {n: form.get(n) == "1" for n in facts.FLAGS}
+    schools = tuple(s for s in SCHOOLS if s in chosen)
+    based_on = review.posted_version(form)
     if errors:
-        return await _page(request, viewer, m, typed,
-                           {n: form.get(n) == "1" for n in facts.FLAGS},
-                           tuple(s for s in SCHOOLS if s in chosen),
-                           {k: _(v) for k, v in errors.items()}, 400)
+        return await _page(request, viewer, m, typed, flags, schools,
+                           {k: _(v) for k, v in errors.items()}, 400, based_on=based_on)
     svc = services(request)
-    await review.propose(svc.db, facts.KIND, m.slug, edit.payload(), viewer.user,
-                         viewer.user.email, svc.clock.now())
+    try:
+        await review.propose(svc.db, facts.KIND, m.slug, edit.payload(), viewer.user,
+                             viewer.user.email, svc.clock.now(), based_on=based_on)
+    except review.Changed:
+        return await _page(request, viewer, m, typed, flags, schools, status=409,
+                           conflict=await review.conflict(svc.db, facts.KIND, m.slug))
     return see_other(request, "partner_facts", {"saved": "1"})

@@ -37,14 +37,19 @@ def municipality_of(request: Request, viewer: Viewer) -> Municipality:
 
 async def _page(request: Request, viewer: Viewer, m: Municipality, edit: PageEdit | None = None,
                 errors: dict[str, str] | None = None, status: int = 200,
-                upload: dict[str, str] | None = None) -> Response:
+                upload: dict[str, str] | None = None, based_on: str | None = None,
+                conflict: review.Conflict | None = None) -> Response:
+    """The editor; ``based_on`` the version a sent-back form was filled from (kept, so
+    a change by someone else in between is still noticed), else the one waiting now."""
     db = services(request).db
     draft = await pages.draft(db, m)
     edit = edit or draft
+    pending = await review.pending(db, pages.KIND, m.slug)
     return render(request, "partner/page_edit.html", {
         "m": m, "edit": edit, "errors": errors or {}, "nav": "page",
         "languages": LANGUAGES, "upload": upload or {"alt": "", "credit": ""},
-        "pending": await review.pending(db, pages.KIND, m.slug),
+        "pending": pending, "conflict": conflict,
+        "based_on": review.form_version(pending) if based_on is None else based_on,
         "decision": await review.latest_decision(db, pages.KIND, m.slug),
         "pictures": list(zip(draft.pictures, await figures(request, draft.pictures),
                              strict=False)),
@@ -52,11 +57,12 @@ async def _page(request: Request, viewer: Viewer, m: Municipality, edit: PageEdi
     }, status_code=status, viewer=viewer)
 
 
-async def _propose(request: Request, viewer: Viewer, m: Municipality, edit: PageEdit) -> None:
+async def _propose(request: Request, viewer: Viewer, m: Municipality, edit: PageEdit,
+                   based_on: str | None = None) -> None:
     assert viewer.user is not None
     svc = services(request)
     await review.propose(svc.db, pages.KIND, m.slug, edit.payload(), viewer.user,
-                         viewer.user.email, svc.clock.now())
+                         viewer.user.email, svc.clock.now(), based_on=based_on)
     await review.forget_pictures(svc.db, pages.KIND, m.slug)
 
 
@@ -76,9 +82,15 @@ async def page_save(request: Request, viewer: Viewer) -> Response:
                     clean(str(form.get("contact_name", ""))),
                     clean(str(form.get("contact_email", ""))), draft.pictures)
     errors = pages.problems(edit)
+    based_on = review.posted_version(form)
     if errors:
-        return await _page(request, viewer, m, edit, {k: _(v) for k, v in errors.items()}, 400)
-    await _propose(request, viewer, m, edit)
+        return await _page(request, viewer, m, edit, {k: _(v) for k, v in errors.items()}, 400,
+                           based_on=based_on)
+    try:
+        await _propose(request, viewer, m, edit, based_on)
+    except review.Changed:
+        return await _page(request, viewer, m, edit, status=409, conflict=await review.conflict(
+            services(request).db, pages.KIND, m.slug))
     return see_other(request, "partner_page", {"saved": "text"})
 
 

@@ -50,16 +50,20 @@ async def stories_shown(request: Request, municipality: str | None = None
 
 async def _page(request: Request, viewer: Viewer, m: Municipality,
                 edit: StoryEdit | None = None, errors: dict[str, str] | None = None,
-                status: int = 200, upload: dict[str, str] | None = None) -> Response:
+                status: int = 200, upload: dict[str, str] | None = None,
+                based_on: str | None = None, conflict: review.Conflict | None = None
+                ) -> Response:
     db = services(request).db
     draft = await story_edits.draft(db, m.slug)
+    pending = await review.pending(db, story_edits.KIND, m.slug)
     edit = edit or draft or StoryEdit("", "", "", "")
     photos = await figures(request, (draft.picture,)) if draft and draft.picture else []
     return render(request, "partner/story_edit.html", {
         "m": m, "edit": edit, "errors": errors or {}, "nav": "page",
         "upload": upload or {"alt": "", "credit": ""},
         "photo": photos[0] if photos else None,
-        "pending": await review.pending(db, story_edits.KIND, m.slug),
+        "pending": pending, "conflict": conflict,
+        "based_on": review.form_version(pending) if based_on is None else based_on,
         "decision": await review.latest_decision(db, story_edits.KIND, m.slug),
         "saved": request.query_params.get("saved", ""),
     }, status_code=status, viewer=viewer)
@@ -95,14 +99,21 @@ async def story_save(request: Request, viewer: Viewer) -> Response:
                 variants = await asyncio.to_thread(pictures.encode, data)
             except PhotoRefused as refused:
                 errors["picture"] = str(refused)
+    based_on = review.posted_version(form)
     if errors:
         return await _page(request, viewer, m, edit, {k: _(v) for k, v in errors.items()},
-                           400, {"alt": alt, "credit": credit})
+                           400, {"alt": alt, "credit": credit}, based_on=based_on)
     if variants:
         key = await pictures.store(svc.db, story_edits.owner(m.slug), variants, svc.clock.now())
         edit = StoryEdit(edit.title, edit.family, edit.came_from, edit.text,
                          PictureRef(key, alt, credit))
-    await review.propose(svc.db, story_edits.KIND, m.slug, edit.payload(), viewer.user,
-                         viewer.user.email, svc.clock.now())
+    try:
+        await review.propose(svc.db, story_edits.KIND, m.slug, edit.payload(), viewer.user,
+                             viewer.user.email, svc.clock.now(), based_on=based_on)
+    except review.Changed:
+        await review.forget_pictures(svc.db, story_edits.KIND, m.slug)  # the unsaved photo
+        return await _page(request, viewer, m, edit, status=409, upload={
+            "alt": alt, "credit": credit}, conflict=await review.conflict(
+            svc.db, story_edits.KIND, m.slug))
     await review.forget_pictures(svc.db, story_edits.KIND, m.slug)
     return see_other(request, "partner_story", {"saved": "1"})
