@@ -150,3 +150,28 @@ def test_an_offer_payload_reads_back_as_the_same_offer():
     for offer in offers.by_slug.values():
         assert live_offers.from_payload(live_offers.to_payload(offer)) == offer
         assert offer_edits.lines(live_offers.to_payload(offer))[0].startswith("Art: ")
+
+
+def test_an_offer_saved_meanwhile_by_a_colleague_is_not_overwritten_unseen(client):
+    pin_offers_clock(client)
+    first = sign_in(client, clerk(client, "sauerland-tourismus", "Tina Touristik"))
+    values = _edit_values(client, f"/partner/angebote/{SLUG}")
+    based_on = re.search(r'name="based_on" value="([0-9a-f]*)"',
+                         client.get(f"/partner/angebote/{SLUG}").text).group(1)
+    other = sign_in(client, clerk(client, "sauerland-tourismus", "Theo Touristik",
+                                  email="theo@sauerland.example"))
+    assert client.post(f"/partner/angebote/{SLUG}", data={
+        **values, "price_per_week": "380", "csrf_token": other}).status_code == 303
+    first = sign_in(client, "staff@sauerland-tourismus.example.org")
+    r = client.post(f"/partner/angebote/{SLUG}", data={
+        **values, "price_per_week": "395", "csrf_token": first, "based_on": based_on})
+    assert r.status_code == 409 and "Preis pro Woche (Euro): 380" in r.text
+    assert 'value="395"' in r.text
+    [waiting] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    assert live_offers.from_payload(waiting.payload).price_per_week == 380
+    again = client.post(f"/partner/angebote/{SLUG}", data={
+        **values, "price_per_week": "395", "csrf_token": first,
+        "based_on": re.search(r'name="based_on" value="([0-9a-f]*)"', r.text).group(1)})
+    assert again.status_code == 303
+    [waiting] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    assert live_offers.from_payload(waiting.payload).price_per_week == 395

@@ -66,13 +66,15 @@ async def offers_page(request: Request, viewer: Viewer) -> Response:
 
 def _form(request: Request, viewer: Viewer, offer: Offer, values: dict[str, str],
           errors: dict[str, str] | None = None, *, new: bool, status: int = 200,
-          decision: Any = None) -> Response:
+          decision: Any = None, based_on: str | None = None,
+          conflict: review.Conflict | None = None) -> Response:
     region = content(request).region
     towns = offer_edits.towns_for(region, viewer.org)
     return render(request, "partner/offer_edit.html", {
         "nav": "offers", "offer": offer, "values": values, "errors": errors or {},
         "fields": offer_edits.fields(offer.kind), "new": new,
         "label": offer_edits.KIND_LABELS[offer.kind], "decision": decision,
+        "based_on": based_on, "conflict": conflict,
         "towns": [(slug, region.municipalities[slug].name) for slug in towns]},
         status_code=status, viewer=viewer)
 
@@ -87,9 +89,11 @@ def _kind(request: Request, viewer: Viewer) -> str:
 @portal()
 async def offer_form(request: Request, viewer: Viewer) -> Response:
     offer, _published = await _own(request, viewer, str(request.path_params["slug"]))
-    decision = await review.latest_decision(services(request).db, offer_edits.KIND, offer.slug)
+    db = services(request).db
+    decision = await review.latest_decision(db, offer_edits.KIND, offer.slug)
     return _form(request, viewer, offer, offer_edits.form_values(offer), new=False,
-                 decision=decision)
+                 decision=decision, based_on=review.form_version(
+                     await review.pending(db, offer_edits.KIND, offer.slug)))
 
 
 @portal()
@@ -105,15 +109,23 @@ async def _propose(request: Request, viewer: Viewer, base: Offer, *, new: bool) 
     svc = services(request)
     towns = offer_edits.towns_for(content(request).region, viewer.org)
     offer, values, errors = offer_edits.parse(base.kind, request.state.form, base, towns)
+    based_on = None if new else review.posted_version(request.state.form)
     if errors:
         return _form(request, viewer, offer, values, {k: _(v) for k, v in errors.items()},
-                     new=new, status=400)
+                     new=new, status=400, based_on=based_on)
     if new:
         taken = set((await _offers(request)).by_slug) | {
             p.target for p in await review.queue(svc.db) if p.kind == offer_edits.KIND}
         offer = dataclasses.replace(offer, slug=offer_edits.new_slug(offer, taken))
-    await review.propose(svc.db, offer_edits.KIND, offer.slug, live_offers.to_payload(offer),
-                         viewer.user, viewer.user.email, svc.clock.now())
+    try:
+        await review.propose(svc.db, offer_edits.KIND, offer.slug,
+                             live_offers.to_payload(offer), viewer.user, viewer.user.email,
+                             svc.clock.now(), based_on=based_on)
+    except review.Changed:
+        conflict = await review.conflict(svc.db, offer_edits.KIND, offer.slug)
+        waiting = await review.pending(svc.db, offer_edits.KIND, offer.slug)
+        return _form(request, viewer, offer, values, new=False, status=409,
+                     based_on=review.form_version(waiting), conflict=conflict)
     return see_other(request, "partner_offers", {"done": "proposed"})
 
 
