@@ -91,3 +91,28 @@ def test_a_german_only_story_is_marked_german_on_the_dutch_pages(client):
     assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/orte/winterberg").text
     shipped = client.get("/nl/orte/olpe").text  # a shipped story with its Dutch text
     assert '<h3 lang="nl">' in shipped and '<h3 lang="de">' not in shipped
+
+
+def test_a_story_told_in_dutch_too_is_shown_in_dutch_and_in_german_elsewhere(client):
+    author = clerk(client, "winterberg", "Anna Beispiel")
+    agency = add_user(client, AGENCY, role="admin", email="freigabe@agentur.example")
+    token = sign_in(client, author)
+    half = _story(client, token, title_nl="Van de skilift naar een eigen huis")
+    assert half.status_code == 400 and 'href="#text_nl"' in half.text
+    assert re.search(r'id="text_nl"[^>]*aria-invalid="true"', half.text)
+    assert "<details class=\"more-fields\" open>" in half.text  # the fold shows the mistake
+    dutch = {"title_nl": "Van de skilift naar een eigen huis", "came_from_nl": "uit Essen",
+             "text_nl": "We kwamen om te skiën en zijn gebleven."}
+    assert _story(client, token, **dutch).status_code == 303
+    assert 'value="Van de skilift naar een eigen huis"' in client.get("/partner/geschichte").text
+    token = sign_in(client, agency)
+    queue = client.get("/partner/freigaben").text
+    assert "Überschrift (nl): Van de skilift naar een eigen huis" in queue
+    [proposal] = rows_in(client, page_proposals, page_proposals.c.status == "pending")
+    client.post(f"/partner/freigaben/{proposal.id}", data={"csrf_token": token, "approve": "1",
+                                                           "comment": ""})
+    nl = client.get("/nl/orte/winterberg").text
+    assert '<h3 lang="nl">Van de skilift naar een eigen huis</h3>' in nl
+    assert "We kwamen om te skiën en zijn gebleven." in nl and "uit Essen" in nl
+    assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/en/orte/winterberg").text
+    assert f'<h3 lang="de">{TITLE}</h3>' in client.get("/orte/winterberg").text

@@ -11,7 +11,7 @@ are pure functions.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +23,10 @@ from .pages import PictureRef
 
 KIND = "municipality_story"
 LIMITS = {"title": 120, "family": 80, "came_from": 80, "text": 1200}
+# A story may also be told in Dutch and English (title and text both, or neither);
+# where a language is missing the German one is shown, marked as German.
+OTHER_LANGUAGES = ("nl", "en")
+TRANSLATED = ("title", "came_from", "text")
 
 
 @dataclass(frozen=True)
@@ -32,23 +36,35 @@ class StoryEdit:
     came_from: str  # e.g. "aus Dortmund" (may be empty)
     text: str
     picture: PictureRef | None = None
+    # language -> {"title", "came_from", "text"}; only languages the staff filled in
+    translations: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
         pic = self.picture
         return {"title": self.title, "family": self.family, "came_from": self.came_from,
                 "text": self.text,
                 "picture": {"key": pic.key, "alt": pic.alt, "credit": pic.credit} if pic
-                else None}
+                else None,
+                "translations": {lang: dict(t) for lang, t in self.translations.items()}}
+
+    def in_language(self, lang: str, name: str) -> str:
+        """The field in ``lang`` ('' when not translated)."""
+        return str(self.translations.get(lang, {}).get(name, ""))
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any] | None) -> StoryEdit | None:
         if not data:
             return None
         pic = data.get("picture")
+        given = data.get("translations")
+        translations = {lang: {n: str(given[lang].get(n, "")) for n in TRANSLATED}
+                        for lang in OTHER_LANGUAGES
+                        if isinstance(given, dict) and isinstance(given.get(lang), dict)}
         return cls(str(data.get("title", "")), str(data.get("family", "")),
                    str(data.get("came_from", "")), str(data.get("text", "")),
                    PictureRef(str(pic["key"]), str(pic.get("alt", "")),
-                              str(pic.get("credit", ""))) if isinstance(pic, dict) else None)
+                              str(pic.get("credit", ""))) if isinstance(pic, dict) else None,
+                   translations)
 
 
 def owner(slug: str) -> str:
@@ -70,6 +86,17 @@ def problems(edit: StoryEdit) -> dict[str, str]:
             errors[name] = f"Bitte höchstens {limit} Zeichen."
         elif not value.replace("\n", "").isprintable():
             errors[name] = "Bitte verwenden Sie keine Steuerzeichen."
+    for lang, fields in edit.translations.items():
+        for name in TRANSLATED:
+            value = fields.get(name, "")
+            if len(value) > LIMITS[name]:
+                errors[f"{name}_{lang}"] = f"Bitte höchstens {LIMITS[name]} Zeichen."
+            elif not value.replace("\n", "").isprintable():
+                errors[f"{name}_{lang}"] = "Bitte verwenden Sie keine Steuerzeichen."
+        for name, other in (("title", "text"), ("text", "title")):
+            if not fields.get(name) and fields.get(other):
+                errors.setdefault(f"{name}_{lang}", "Bitte geben Sie Überschrift und Text in "
+                                  "dieser Sprache an, oder keins von beiden.")
     return errors
 
 
@@ -80,6 +107,10 @@ def lines(payload: dict[str, Any]) -> list[str]:
         return []
     out = [f"Überschrift: {edit.title}", f"Familie: {edit.family} {edit.came_from}".rstrip()]
     out += [f"Text: {line}" for line in edit.text.split("\n")]
+    for lang, fields in edit.translations.items():
+        out += [f"Überschrift ({lang}): {fields.get('title', '')}",
+                f"Woher ({lang}): {fields.get('came_from', '')}"]
+        out += [f"Text ({lang}): {line}" for line in fields.get("text", "").split("\n")]
     if edit.picture:
         p = edit.picture
         out.append(f"Bild: {p.alt} (Foto: {p.credit}) [{p.key[:8]}]")

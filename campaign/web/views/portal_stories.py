@@ -5,6 +5,7 @@ on the landing and municipality pages."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -36,8 +37,12 @@ async def stories_shown(request: Request, municipality: str | None = None
     for slug, edit in own.items():
         if municipality in (None, slug) and slug in c.region.municipalities:
             photo = await figures(request, (edit.picture,)) if edit.picture else []
-            story = Story(f"eigene-{slug}", slug, edit.family, Text({"de": edit.title}),
-                          Text({"de": edit.came_from}), Text({"de": edit.text}),
+            def told(name: str, german: str, edit: StoryEdit = edit) -> Text:
+                return Text({"de": german, **{lang: t[name] for lang, t in
+                                              edit.translations.items() if t.get(name)}})
+
+            story = Story(f"eigene-{slug}", slug, edit.family, told("title", edit.title),
+                          told("came_from", edit.came_from), told("text", edit.text),
                           Text({"de": edit.picture.alt if edit.picture else ""}), 0, 0, False)
             out.append((story, c.region.municipalities[slug], None,
                         photo[0] if photo else None))
@@ -83,10 +88,18 @@ async def story_save(request: Request, viewer: Viewer) -> Response:
     svc = services(request)
     form = request.state.form
     draft = await story_edits.draft(svc.db, m.slug)
+    translations = {}
+    for lang in story_edits.OTHER_LANGUAGES:
+        told = {"title": clean(str(form.get(f"title_{lang}", ""))),
+                "came_from": clean(str(form.get(f"came_from_{lang}", ""))),
+                "text": pages.clean_text(str(form.get(f"text_{lang}", "")))}
+        if any(told.values()):
+            translations[lang] = told
     edit = StoryEdit(clean(str(form.get("title", ""))), clean(str(form.get("family", ""))),
                      clean(str(form.get("came_from", ""))),
                      pages.clean_text(str(form.get("text", ""))),
-                     None if form.get("remove_picture") or draft is None else draft.picture)
+                     None if form.get("remove_picture") or draft is None else draft.picture,
+                     translations)
     errors: dict[str, str] = dict(story_edits.problems(edit))
     alt, credit = clean(str(form.get("alt", ""))), clean(str(form.get("credit", "")))
     upload = (await request.form()).get("picture")
@@ -105,8 +118,7 @@ async def story_save(request: Request, viewer: Viewer) -> Response:
                            400, {"alt": alt, "credit": credit}, based_on=based_on)
     if variants:
         key = await pictures.store(svc.db, story_edits.owner(m.slug), variants, svc.clock.now())
-        edit = StoryEdit(edit.title, edit.family, edit.came_from, edit.text,
-                         PictureRef(key, alt, credit))
+        edit = dataclasses.replace(edit, picture=PictureRef(key, alt, credit))
     try:
         await review.propose(svc.db, story_edits.KIND, m.slug, edit.payload(), viewer.user,
                              viewer.user.email, svc.clock.now(), based_on=based_on)
