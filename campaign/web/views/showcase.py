@@ -7,7 +7,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from ...content.model import Text
-from ...content.regionmap import region_map
 from ...portal import facts, pages
 from .base import content, render, services
 from .offers import showcase_context
@@ -18,13 +17,14 @@ async def landing(request: Request) -> Response:
     c = content(request)
     return render(request, "showcase/landing.html", {
         "region": c.region, "districts": list(c.region.districts.values()),
-        "quizzes": list(c.quizzes.values()), "rmap": region_map(c.region),
+        "quizzes": list(c.quizzes.values()), "rmap": c.maps[""],
         **await showcase_context(request),
     })
 
 
 async def district(request: Request) -> Response:
-    region = content(request).region
+    c = content(request)
+    region = c.region
     slug = request.path_params["district"]
     if slug not in region.districts:
         raise HTTPException(404)
@@ -33,7 +33,7 @@ async def district(request: Request) -> Response:
     return render(request, "showcase/district.html", {
         "region": region, "district": region.districts[slug],
         "municipalities": [towns[m.slug] for m in region.in_district(slug)],
-        "rmap": region_map(region, slug),
+        "rmap": c.maps[slug],
     })
 
 
